@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { action, type Registry } from '../main.js';
+
+export interface SetContextFlags {
+  url: string;
+  adminKeyEnv?: string;
+  adminKeyFile?: string;
+  storeSecret?: boolean;
+}
+
+export function registerConfig(program: Command, registry: Registry): void {
+  const config = program
+    .command('config')
+    .description('manage contexts: named servers and where their admin keys come from')
+    .addHelpText(
+      'after',
+      `
+The file is $GOVCTL_CONFIG, else $XDG_CONFIG_HOME/govctl/config.json, else ~/.config/govctl/config.json,
+written with mode 0600. Precedence: flag > environment (GOVCTL_URL, GOVCTL_ADMIN_KEY) > context.`,
+    );
+  const commands = () => import('./config-run.js');
+
+  config
+    .command('set-context <name>')
+    .description('create or update a context (the first one becomes current)')
+    .requiredOption('--url <url>', 'server URL')
+    .option('--admin-key-env <var>', 'read the admin key from this environment variable')
+    .option('--admin-key-file <file>', 'read the admin key from this file')
+    .option('--store-secret', 'store the admin key from --admin-key or GOVCTL_ADMIN_KEY in the file itself')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  govctl config set-context prod --url https://gov.example.com --admin-key-env PROD_GOVCTL_KEY
+  govctl config set-context local --url http://127.0.0.1:8080 --admin-key-file ~/.govctl-admin.key`,
+    )
+    .action(action(registry, async (name: string, flags: SetContextFlags) => (await commands()).setContextCommand(registry.app, name, flags)));
+
+  config
+    .command('use-context <name>')
+    .description('make a context current')
+    .action(action(registry, async (name: string) => (await commands()).useContextCommand(registry.app, name)));
+
+  config
+    .command('get-contexts')
+    .description('list contexts (never shows a stored secret)')
+    .action(action(registry, async () => (await commands()).getContextsCommand(registry.app)));
+
+  config
+    .command('current-context')
+    .description('print the current context')
+    .action(action(registry, async () => (await commands()).currentContextCommand(registry.app)));
+
+  config
+    .command('delete-context <name>')
+    .description('remove a context')
+    .action(action(registry, async (name: string) => (await commands()).deleteContextCommand(registry.app, name)));
+}

@@ -1,0 +1,56 @@
+import { GovernanceClient, type HealthReport } from '../../client/governance-client.js';
+import { AuthError, ExitCode } from '../../core/errors.js';
+import type { CliApp } from '../app.js';
+import { renderKeyValues } from '../render/output.js';
+
+type AdminCheck = 'ok' | 'refused' | 'not configured';
+
+export async function healthCommand(app: CliApp, options: { detailed: boolean; timeoutMs: number }): Promise<number> {
+  const target = await app.target();
+  const client = new GovernanceClient({
+    baseUrl: target.url,
+    timeoutMs: options.timeoutMs,
+    signal: app.signal,
+    ...(target.adminKey !== undefined ? { adminKey: target.adminKey } : {}),
+  });
+  app.onCleanup(() => client.close());
+
+  const health = await client.health(options.detailed);
+  let admin: AdminCheck = 'not configured';
+  let adminError: AuthError | undefined;
+  if (target.adminKey !== undefined) {
+    try {
+      await client.checkAdminAccess();
+      admin = 'ok';
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      admin = 'refused';
+      adminError = err;
+    }
+  }
+
+  if (app.json) {
+    app.printJson({ url: client.url, target: target.kind, ...health, admin_key: admin });
+  } else {
+    app.print(render(app, client.url, target.kind, health, admin));
+  }
+  if (adminError) throw adminError;
+  return health.healthy ? ExitCode.ok : ExitCode.failed;
+}
+
+function render(app: CliApp, url: string, kind: string, health: HealthReport, admin: AdminCheck): string {
+  const s = app.style;
+  const status = health.healthy ? s.green(health.status) : s.red(health.status);
+  const rows: Array<[string, string | number | undefined]> = [
+    ['status', `${status} (HTTP ${health.http_status})`],
+    ['url', `${url}${kind === 'embedded' ? ' (embedded)' : ''}`],
+    ['version', health.version],
+    ['uptime', health.uptime_s === undefined ? undefined : `${health.uptime_s} s`],
+    ['latency', `${health.latency_ms} ms`],
+    ['admin key', admin === 'refused' ? s.red(admin) : admin],
+  ];
+  for (const [name, value] of Object.entries(health.components ?? {})) {
+    rows.push([`  ${name}`, typeof value === 'string' ? value : JSON.stringify(value)]);
+  }
+  return renderKeyValues(rows, s);
+}

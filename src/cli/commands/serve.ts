@@ -1,0 +1,47 @@
+import { Option, type Command } from 'commander';
+import { action, type Registry } from '../main.js';
+
+export interface ServeFlags {
+  host: string;
+  port: string;
+  dataDir: string;
+  rateLimit: string;
+  sync: 'full' | 'normal';
+  corsOrigin?: string[];
+  adminKeyFile?: string;
+  logLevel: string;
+  exitWithStdin?: boolean;
+}
+
+export function registerServe(program: Command, registry: Registry): void {
+  program
+    .command('serve')
+    .description('run the reference governance server (the embedded default target)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('-p, --port <port>', 'port to listen on (0 picks a free one)', '8080')
+    .option('--data-dir <dir>', 'where the SQLite state and backups live', './.govctl/data')
+    .option('--rate-limit <rate>', 'requests per window per API key on decision routes', '100/60s')
+    .addOption(new Option('--sync <mode>', 'commit durability: full survives power loss, normal a process kill').choices(['full', 'normal']).default('full'))
+    .option('--cors-origin <origin...>', 'allow these browser origins (no CORS headers unless given)')
+    .option('--admin-key-file <file>', 'first admin key: read from this file, or generated into it (mode 0600)')
+    .addOption(new Option('--log-level <level>', 'server log level (JSON logs on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+    .addOption(new Option('--exit-with-stdin', 'stop when standard input closes (used by the embedded target)').hideHelp())
+    .addHelpText(
+      'after',
+      `
+The first start creates the data dir and one admin key: taken from GOVCTL_BOOTSTRAP_ADMIN_KEY or
+--admin-key-file, else generated and printed once to stderr. Stop with Ctrl-C or SIGTERM:
+in-flight requests finish and every acknowledged decision is committed before exit.
+
+Examples:
+  govctl serve                          # http://127.0.0.1:8080, data in ./.govctl/data
+  govctl serve --port 0 -o json         # a free port; prints {"url": ...} on stdout
+  govctl serve --rate-limit 1000/1m --admin-key-file ./admin.key`,
+    )
+    .action(
+      action(registry, async (flags: ServeFlags) => {
+        const { serveCommand } = await import('./serve-run.js');
+        return serveCommand(registry.app, flags);
+      }),
+    );
+}

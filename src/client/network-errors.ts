@@ -1,0 +1,39 @@
+import { UnreachableError } from '../core/errors.js';
+
+const TLS_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
+
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: string; cause?: { code?: string }; errors?: Array<{ code?: string }> };
+  return e?.code ?? e?.cause?.code ?? e?.errors?.[0]?.code;
+}
+
+/** Why a request never got an answer, in words, or undefined when it is not a network failure. */
+export function describeNetworkFailure(err: unknown, timeoutMs: number): string | undefined {
+  const code = errorCode(err);
+  if (code === undefined) return undefined;
+  if (code === 'ECONNREFUSED') return 'connection refused (is the server running on that port?)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'DNS lookup failed: host not found';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return `connect timed out after ${timeoutMs} ms`;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `no response within ${timeoutMs} ms`;
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection reset by the server';
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable';
+  if (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL')) {
+    return `TLS error ${code}: ${(err as Error).message || (err as { cause?: Error }).cause?.message || ''}`.trim();
+  }
+  return undefined;
+}
+
+export function toUnreachable(err: unknown, host: string, timeoutMs: number): UnreachableError | undefined {
+  const cause = describeNetworkFailure(err, timeoutMs);
+  return cause === undefined ? undefined : new UnreachableError(host, cause, { cause: err });
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { requireKey } from '../auth.js';
+import { ServerErrors } from '../errors.js';
+import { findForbiddenFields } from '../forbidden-fields.js';
+import type { RateLimitVerdict } from '../rate-limit.js';
+import { decide, readFlags } from '../scoring.js';
+import type { RouteContext } from './context.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rateLimit?: RateLimitVerdict;
+  }
+}
+
+interface CheckBody {
+  model: string;
+  operation: string;
+  metadata?: Record<string, unknown> | null;
+}
+
+const checkSchema = {
+  body: {
+    type: 'object',
+    required: ['model', 'operation'],
+    properties: {
+      model: { type: 'string', minLength: 1, maxLength: 200 },
+      operation: { type: 'string', minLength: 1, maxLength: 200 },
+      metadata: { type: ['object', 'null'] },
+    },
+  },
+} as const;
+
+export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const windowSeconds = Math.round(ctx.limiter.windowMs / 1000);
+
+  // Authentication comes first, then the limit: a request rejected later (400, 422) still counts.
+  const limit = async (request: FastifyRequest): Promise<void> => {
+    const verdict = ctx.limiter.hit(request.apiKey!.keyId);
+    request.rateLimit = verdict;
+    if (!verdict.allowed) {
+      ctx.metrics.rateLimited();
+      throw ServerErrors.rateLimited(verdict.limit, windowSeconds, verdict.retryAfter);
+    }
+  };
+  const rejectContent = async (request: FastifyRequest): Promise<void> => {
+    const fields = findForbiddenFields(request.body);
+    if (fields.length > 0) throw ServerErrors.forbiddenFields(fields);
+  };
+  const onRequest = [requireKey(ctx.state, 'user'), limit];
+
+  app.post<{ Body: CheckBody }>(
+    '/v1/check',
+    { onRequest, preValidation: rejectContent, schema: checkSchema },
+    async (request, reply: FastifyReply) => {
+      const { model, operation } = request.body;
+      const flags = readFlags(request.body.metadata ?? undefined);
+      const decision = decide(flags, ctx.state.policies.list());
+      const decisionId = randomUUID();
+      const key = request.apiKey!;
+      try {
+        await ctx.state.writer.append(
+          {
+            id: decisionId,
+            timestamp: new Date().toISOString(),
+            key_id: key.keyId,
+            api_key_name: key.name,
+            model,
+            operation,
+            flags: JSON.stringify(flags),
+            allowed: decision.allowed,
+            risk_score: decision.risk_score,
+            reason: decision.reason,
+            latency_ms: Math.round(reply.elapsedTime * 1000) / 1000,
+          },
+          decision.violated,
+        );
+      } catch (err) {
+        request.log.error({ err }, 'audit log commit failed');
+        throw ServerErrors.auditUnavailable();
+      }
+      ctx.metrics.observeDecision(model, operation, decision.allowed, decision.reason);
+      return { allowed: decision.allowed, risk_score: decision.risk_score, reason: decision.reason, decision_id: decisionId };
+    },
+  );
+
+  app.post('/api/evaluate', { onRequest, preValidation: rejectContent }, async (request) => {
+    const key = request.apiKey!;
+    return { status: 'ok', customer_id: key.customerId, key_id: key.keyId, message: 'API key verified successfully' };
+  });
+}

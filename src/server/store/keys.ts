@@ -1,0 +1,161 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { newApiToken, type ApiToken } from '../../core/api-token.js';
+import type { Db } from './database.js';
+
+export type Role = 'user' | 'admin';
+
+export interface ApiKeyRow {
+  id: number;
+  key_id: string;
+  secret_hash: Buffer;
+  name: string;
+  role: Role;
+  customer_id: string;
+  active: number;
+  created_at: string;
+  last_used: string | null;
+  requests_count: number;
+}
+
+export interface ApiKeyView {
+  id: number;
+  key_id: string;
+  name: string;
+  role: Role;
+  customer_id: string;
+  active: boolean;
+  created_at: string;
+  last_used: string | null;
+  requests_count: number;
+}
+
+export interface IssuedKey {
+  key: ApiKeyView;
+  /** `<key_id>.<secret>`: handed out once, never stored. */
+  token: string;
+}
+
+function toView(row: ApiKeyRow): ApiKeyView {
+  return {
+    id: row.id,
+    key_id: row.key_id,
+    name: row.name,
+    role: row.role,
+    customer_id: row.customer_id,
+    active: row.active === 1,
+    created_at: row.created_at,
+    last_used: row.last_used,
+    requests_count: row.requests_count,
+  };
+}
+
+/**
+ * API keys. Secrets are 256-bit random, so a keyed fast hash (HMAC-SHA-256 with a per-database
+ * key) is enough: nothing to brute-force, and a slow hash on every request would cap throughput.
+ */
+export class KeyStore {
+  private hmacKey: Buffer;
+  private readonly byKeyId;
+  private readonly insert;
+  private readonly insertCustomer;
+  private readonly all;
+  private readonly deactivate;
+  private readonly countActiveStmt;
+  private readonly countAdmins;
+  private readonly touch;
+
+  constructor(private readonly db: Db) {
+    this.hmacKey = loadHmacKey(db);
+    this.byKeyId = db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE key_id = ?');
+    this.insert = db.prepare<[string, Buffer, string, Role, string, string]>(
+      'INSERT INTO api_keys (key_id, secret_hash, name, role, customer_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.insertCustomer = db.prepare<[string, string]>(
+      'INSERT INTO customers (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
+    );
+    this.all = db.prepare<[], ApiKeyRow>('SELECT * FROM api_keys ORDER BY id');
+    this.deactivate = db.prepare<[string, string | null, string]>(
+      'UPDATE api_keys SET active = 0, deactivated_at = ?, replaced_by = ? WHERE key_id = ? AND active = 1',
+    );
+    this.countActiveStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM api_keys WHERE active = 1');
+    this.countAdmins = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM api_keys WHERE role = 'admin'");
+    this.touch = db.prepare<[number, string, string]>(
+      'UPDATE api_keys SET requests_count = requests_count + ?, last_used = max(coalesce(last_used, \'\'), ?) WHERE key_id = ?',
+    );
+  }
+
+  /** Re-reads the hashing key, after a restore replaced the state. */
+  reload(): void {
+    this.hmacKey = loadHmacKey(this.db);
+  }
+
+  hashSecret(secret: string): Buffer {
+    return createHmac('sha256', this.hmacKey).update(secret).digest();
+  }
+
+  /** The key row when the token's secret matches (constant-time), else undefined. */
+  verify(keyId: string, secret: string): { row: ApiKeyRow | undefined; secretOk: boolean } {
+    const row = this.byKeyId.get(keyId);
+    if (!row) return { row: undefined, secretOk: false };
+    const presented = this.hashSecret(secret);
+    const secretOk = presented.length === row.secret_hash.length && timingSafeEqual(presented, row.secret_hash);
+    return { row, secretOk };
+  }
+
+  get(keyId: string): ApiKeyView | undefined {
+    const row = this.byKeyId.get(keyId);
+    return row && toView(row);
+  }
+
+  list(): ApiKeyView[] {
+    return this.all.all().map(toView);
+  }
+
+  create(name: string, role: Role, customerId: string, token: ApiToken = newApiToken()): IssuedKey {
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      this.insertCustomer.run(customerId, now);
+      this.insert.run(token.keyId, this.hashSecret(token.secret), name, role, customerId, now);
+    })();
+    return { key: this.get(token.keyId)!, token: token.token };
+  }
+
+  /** Issues a new key with the same name, role and customer; the old one is inactive at once. */
+  rotate(keyId: string): IssuedKey | undefined {
+    return this.db.transaction(() => {
+      const old = this.byKeyId.get(keyId);
+      if (!old || old.active !== 1) return undefined;
+      const issued = this.create(old.name, old.role, old.customer_id);
+      this.deactivate.run(new Date().toISOString(), issued.key.key_id, keyId);
+      return issued;
+    })();
+  }
+
+  /** Deactivates a key (rows stay, so usage logs keep their owner); false when unknown. */
+  revoke(keyId: string): boolean {
+    if (!this.byKeyId.get(keyId)) return false;
+    this.deactivate.run(new Date().toISOString(), null, keyId);
+    return true;
+  }
+
+  countActive(): number {
+    return this.countActiveStmt.get()!.n;
+  }
+
+  hasAdmin(): boolean {
+    return this.countAdmins.get()!.n > 0;
+  }
+
+  /** Applies request counters gathered since the last flush; runs inside the writer's transaction. */
+  recordUsage(keyId: string, requests: number, lastUsed: string): void {
+    this.touch.run(requests, lastUsed, keyId);
+  }
+}
+
+function loadHmacKey(db: Db): Buffer {
+  const row = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'key_hmac_secret'").get();
+  if (row) return Buffer.from(row.value, 'base64');
+  const fresh = randomBytes(32);
+  db.prepare("INSERT INTO meta (key, value) VALUES ('key_hmac_secret', ?)").run(fresh.toString('base64'));
+  return fresh;
+}

@@ -1,0 +1,120 @@
+import type { Db } from './database.js';
+
+export interface UsageLogRow {
+  id: string;
+  timestamp: string;
+  key_id: string;
+  api_key_name: string;
+  model: string;
+  operation: string;
+  /** JSON of the metadata flags that scoring read: metadata only, never content. */
+  flags: string;
+  allowed: boolean;
+  risk_score: number;
+  reason: string;
+  latency_ms: number;
+}
+
+export interface UsageLogView {
+  id: string;
+  timestamp: string;
+  key_id: string;
+  api_key_name: string;
+  model: string;
+  operation: string;
+  metadata: Record<string, boolean>;
+  allowed: boolean;
+  risk_score: number;
+  reason: string;
+  latency_ms: number;
+}
+
+export interface LogQuery {
+  page: number;
+  pageSize: number;
+  model?: string;
+  outcome?: 'allowed' | 'blocked';
+  since?: string;
+  until?: string;
+}
+
+export interface LogPage {
+  logs: UsageLogView[];
+  total: number;
+  page: number;
+  page_size: number;
+  total_pages: number;
+}
+
+interface StoredRow extends Omit<UsageLogRow, 'allowed'> {
+  allowed: number;
+}
+
+export class UsageLogStore {
+  private readonly insert;
+  private readonly countAll;
+
+  constructor(private readonly db: Db) {
+    this.insert = db.prepare(
+      `INSERT INTO usage_logs (id, timestamp, key_id, api_key_name, model, operation, flags, allowed, risk_score, reason, latency_ms)
+       VALUES (@id, @timestamp, @key_id, @api_key_name, @model, @operation, @flags, @allowed, @risk_score, @reason, @latency_ms)`,
+    );
+    this.countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM usage_logs');
+  }
+
+  /** Runs inside the writer's transaction. */
+  append(row: UsageLogRow): void {
+    this.insert.run({ ...row, allowed: row.allowed ? 1 : 0 });
+  }
+
+  count(): number {
+    return this.countAll.get()!.n;
+  }
+
+  /** Newest first. `since` is inclusive, `until` exclusive; both are ISO 8601 instants. */
+  query(q: LogQuery): LogPage {
+    const where: string[] = [];
+    const params: Record<string, string | number> = {};
+    if (q.model !== undefined) {
+      where.push('model = @model');
+      params['model'] = q.model;
+    }
+    if (q.outcome !== undefined) where.push(`allowed = ${q.outcome === 'allowed' ? 1 : 0}`);
+    if (q.since !== undefined) {
+      where.push('timestamp >= @since');
+      params['since'] = q.since;
+    }
+    if (q.until !== undefined) {
+      where.push('timestamp < @until');
+      params['until'] = q.until;
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const total = this.db.prepare<Record<string, string | number>, { n: number }>(
+      `SELECT count(*) AS n FROM usage_logs ${clause}`,
+    ).get(params)!.n;
+    const rows = this.db
+      .prepare<Record<string, string | number>, StoredRow>(
+        `SELECT * FROM usage_logs ${clause} ORDER BY seq DESC LIMIT @limit OFFSET @offset`,
+      )
+      .all({ ...params, limit: q.pageSize, offset: (q.page - 1) * q.pageSize });
+    return {
+      logs: rows.map((r) => ({
+        id: r.id,
+        timestamp: r.timestamp,
+        key_id: r.key_id,
+        api_key_name: r.api_key_name,
+        model: r.model,
+        operation: r.operation,
+        metadata: JSON.parse(r.flags) as Record<string, boolean>,
+        allowed: r.allowed === 1,
+        risk_score: r.risk_score,
+        reason: r.reason,
+        latency_ms: r.latency_ms,
+      })),
+      total,
+      page: q.page,
+      page_size: q.pageSize,
+      total_pages: Math.ceil(total / q.pageSize),
+    };
+  }
+}
