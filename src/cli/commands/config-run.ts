@@ -24,10 +24,13 @@ function validateUrl(text: string): void {
 }
 
 export async function setContextCommand(app: CliApp, name: string, flags: SetContextFlags): Promise<number> {
-  validateUrl(flags.url);
+  // --url is the global option; here it names the context's server.
+  const url = app.globals.url;
+  if (url === undefined) throw new UsageError('set-context needs --url URL', { hint: `govctl config set-context ${name} --url https://gov.example.com` });
+  validateUrl(url);
   const sources = [flags.adminKeyEnv, flags.adminKeyFile, flags.storeSecret].filter((s) => s !== undefined);
   if (sources.length > 1) throw new UsageError('give at most one of --admin-key-env, --admin-key-file, --store-secret');
-  const entry: ContextEntry = { url: flags.url };
+  const entry: ContextEntry = { url };
   if (flags.adminKeyEnv) entry.admin_key_env = flags.adminKeyEnv;
   if (flags.adminKeyFile) entry.admin_key_file = flags.adminKeyFile;
   if (flags.storeSecret) {

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { action, type Registry } from '../main.js';
 
 export interface SetContextFlags {
-  url: string;
   adminKeyEnv?: string;
   adminKeyFile?: string;
   storeSecret?: boolean;
@@ -22,8 +21,7 @@ written with mode 0600. Precedence: flag > environment (GOVCTL_URL, GOVCTL_ADMIN
 
   config
     .command('set-context <name>')
-    .description('create or update a context (the first one becomes current)')
-    .requiredOption('--url <url>', 'server URL')
+    .description('create or update a context with --url URL (the first one becomes current)')
     .option('--admin-key-env <var>', 'read the admin key from this environment variable')
     .option('--admin-key-file <file>', 'read the admin key from this file')
     .option('--store-secret', 'store the admin key from --admin-key or GOVCTL_ADMIN_KEY in the file itself')
