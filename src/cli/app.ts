@@ -1,11 +1,11 @@
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
-import { configPath, loadConfig } from '../config/contexts.js';
-import { resolveConnection, type ResolvedConnection } from '../config/resolve.js';
+import type { ResolvedConnection } from '../config/resolve.js';
 import { UsageError } from '../core/errors.js';
-import { resolveTarget, type Target } from '../target/resolve.js';
+import type { GovernanceClient } from '../client/governance-client.js';
+import type { Target } from '../target/resolve.js';
 import type { CliIO } from './io.js';
-import { renderJson, type OutputFormat } from './render/output.js';
+import { renderJson, type OutputFormat } from './render/json.js';
 import { makeStyle, useColor } from './render/style.js';
 
 /** The options every command shares (declared on the program in main.ts). */
@@ -13,6 +13,9 @@ export interface GlobalOptions {
   url?: string;
   adminKey?: string;
   context?: string;
+  timeout: string;
+  caCert?: string;
+  insecure: boolean;
   output: OutputFormat;
   color: boolean;
   quiet: boolean;
@@ -43,6 +46,9 @@ export class CliApp {
       ...(opts.url !== undefined ? { url: opts.url } : {}),
       ...(opts.adminKey !== undefined ? { adminKey: opts.adminKey } : {}),
       ...(opts.context !== undefined ? { context: opts.context } : {}),
+      timeout: opts.timeout ?? '10s',
+      ...(opts.caCert !== undefined ? { caCert: opts.caCert } : {}),
+      insecure: opts.insecure === true,
       output,
       color: opts.color !== false,
       quiet: opts.quiet === true,
@@ -98,6 +104,9 @@ export class CliApp {
       this.warnedAboutKeyFlag = true;
       this.warn('--admin-key puts the key in your shell history and process list; prefer GOVCTL_ADMIN_KEY or a context');
     }
+    // Imported here so that commands which never connect (--version, --help) do not load them.
+    const { configPath, loadConfig } = await import('../config/contexts.js');
+    const { resolveConnection } = await import('../config/resolve.js');
     const config = await loadConfig(configPath(this.io.env));
     return resolveConnection(
       {
@@ -112,6 +121,7 @@ export class CliApp {
 
   /** The configured server, or an embedded reference server that is stopped at the end. */
   async target(serveArgs?: string[]): Promise<Target> {
+    const { resolveTarget } = await import('../target/resolve.js');
     const target = await resolveTarget(await this.connection(), {
       env: this.io.env,
       signal: this.signal,
@@ -120,5 +130,43 @@ export class CliApp {
     });
     this.onCleanup(() => target.release());
     return target;
+  }
+
+  /**
+   * A client for the target, closed at the end. `purpose` "admin" notes that changes made to an
+   * embedded server are thrown away with it.
+   */
+  async client(purpose: 'read' | 'admin' = 'read'): Promise<{ client: GovernanceClient; target: Target }> {
+    const g = this.globals;
+    const [{ GovernanceClient }, { parseDuration }, { readFile }] = await Promise.all([
+      import('../client/governance-client.js'),
+      import('../core/duration.js'),
+      import('node:fs/promises'),
+    ]);
+    const timeoutMs = parseDuration(g.timeout, '--timeout');
+    let caCert: string | undefined;
+    if (g.caCert !== undefined) {
+      try {
+        caCert = await readFile(g.caCert, 'utf8');
+      } catch (err) {
+        throw new UsageError(`cannot read --ca-cert ${g.caCert}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
+    if (g.insecure) this.warn('--insecure: TLS certificates are NOT verified; anyone on the network path can read and change this traffic');
+    const target = await this.target();
+    if (purpose === 'admin' && target.kind === 'embedded') {
+      this.info('note: the embedded server is temporary; what this command changes is discarded when it exits (use --url or a context)');
+    }
+    const client = new GovernanceClient({
+      baseUrl: target.url,
+      timeoutMs,
+      insecure: g.insecure,
+      signal: this.signal,
+      ...(caCert !== undefined ? { caCert } : {}),
+      ...(target.adminKey !== undefined ? { adminKey: target.adminKey } : {}),
+      onRetry: ({ attempt, delayMs, reason }) => this.info(`retrying (${attempt}) in ${delayMs} ms: ${reason}`),
+    });
+    this.onCleanup(() => client.close());
+    return { client, target };
   }
 }

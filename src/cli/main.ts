@@ -2,8 +2,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isGovctlError, messageOf } from '../core/errors.js';
 import { govctlVersion } from '../core/version.js';
 import { CliApp } from './app.js';
+import { registerBackups } from './commands/backups.js';
 import { registerConfig } from './commands/config.js';
 import { registerHealth } from './commands/health.js';
+import { registerKeys } from './commands/keys.js';
+import { registerLogs } from './commands/logs.js';
+import { registerPolicies } from './commands/policies.js';
 import { registerServe } from './commands/serve.js';
 import { processIO, type CliIO } from './io.js';
 import { makeStyle, useColor } from './render/style.js';
@@ -35,6 +39,9 @@ export function buildProgram(io: CliIO, signal: AbortSignal): { program: Command
     .addOption(new Option('--url <url>', 'governance server URL (env GOVCTL_URL; default: the embedded server)'))
     .addOption(new Option('--admin-key <key>', 'admin API key (prefer env GOVCTL_ADMIN_KEY: a flag lands in shell history)'))
     .addOption(new Option('--context <name>', 'use this context from the config file (env GOVCTL_CONTEXT)'))
+    .option('--timeout <duration>', 'per-request timeout, e.g. 5s', '10s')
+    .option('--ca-cert <file>', 'trust this PEM certificate authority for TLS')
+    .option('--insecure', 'do not verify TLS certificates (dangerous; warns)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--no-color', 'disable colour (also NO_COLOR; off when stdout is not a terminal)')
     .option('-q, --quiet', 'print results only, no progress or notes')
@@ -50,6 +57,10 @@ export function buildProgram(io: CliIO, signal: AbortSignal): { program: Command
 
   registerServe(program, registry);
   registerHealth(program, registry);
+  registerKeys(program, registry);
+  registerPolicies(program, registry);
+  registerLogs(program, registry);
+  registerBackups(program, registry);
   registerConfig(program, registry);
   return { program, registry };
 }

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
-import { assertValid, compileSchema } from '../core/schema.js';
+import { assertValid, compileSchema, type Validator } from '../core/schema.js';
 
 /** One named target, like a kubectl context. The admin key is referenced, not stored, unless asked. */
 export interface ContextEntry {
@@ -44,7 +44,7 @@ const configSchema = {
   },
 };
 
-const validateConfig = compileSchema<GovctlConfig>(configSchema);
+let validateConfig: Validator<GovctlConfig> | undefined;
 
 export const CONTEXT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -76,6 +76,7 @@ export async function loadConfig(path: string): Promise<GovctlConfig> {
       hint: 'fix or delete the file; govctl config set-context writes a new one',
     });
   }
+  validateConfig ??= compileSchema<GovctlConfig>(configSchema);
   return assertValid(validateConfig, parsed, `config file ${path}`);
 }
 

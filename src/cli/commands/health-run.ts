@@ -1,19 +1,12 @@
-import { GovernanceClient, type HealthReport } from '../../client/governance-client.js';
+import type { HealthReport } from '../../client/governance-client.js';
 import { AuthError, ExitCode } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
 import { renderKeyValues } from '../render/output.js';
 
 type AdminCheck = 'ok' | 'refused' | 'not configured';
 
-export async function healthCommand(app: CliApp, options: { detailed: boolean; timeoutMs: number }): Promise<number> {
-  const target = await app.target();
-  const client = new GovernanceClient({
-    baseUrl: target.url,
-    timeoutMs: options.timeoutMs,
-    signal: app.signal,
-    ...(target.adminKey !== undefined ? { adminKey: target.adminKey } : {}),
-  });
-  app.onCleanup(() => client.close());
+export async function healthCommand(app: CliApp, options: { detailed: boolean }): Promise<number> {
+  const { client, target } = await app.client();
 
   const health = await client.health(options.detailed);
   let admin: AdminCheck = 'not configured';

@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../../core/duration.js';
 import { action, type Registry } from '../main.js';
 
 export interface HealthFlags {
   detailed?: boolean;
-  timeout: string;
 }
 
 export function registerHealth(program: Command, registry: Registry): void {
@@ -12,7 +10,6 @@ export function registerHealth(program: Command, registry: Registry): void {
     .command('health')
     .description("check a governance server's health (and the admin key, when one is configured)")
     .option('--detailed', 'ask for component health (GET /health/detailed)')
-    .option('--timeout <duration>', 'give up after this long', '5s')
     .addHelpText(
       'after',
       `
@@ -26,7 +23,7 @@ Examples:
     .action(
       action(registry, async (flags: HealthFlags) => {
         const { healthCommand } = await import('./health-run.js');
-        return healthCommand(registry.app, { detailed: flags.detailed === true, timeoutMs: parseDuration(flags.timeout, '--timeout') });
+        return healthCommand(registry.app, { detailed: flags.detailed === true });
       }),
     );
 }

@@ -1,13 +1,6 @@
 import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 
-export type OutputFormat = 'table' | 'json';
-
-/** Stable JSON for scripts: two-space indent, one trailing newline. */
-export function renderJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
-}
-
 export type Cell = string | number | boolean | null | undefined;
 
 function cellText(value: Cell): string {
@@ -17,16 +10,20 @@ function cellText(value: Cell): string {
 
 /** A two-column table of labelled values. */
 export function renderKeyValues(rows: Array<[string, Cell]>, style: ChalkInstance): string {
-  const table = new Table({ style: { head: [], border: [] }, chars: borderless });
+  const table = new Table({ style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 }, chars: borderless });
   for (const [label, value] of rows) table.push([style.bold(label), cellText(value)]);
-  return `${table.toString()}\n`;
+  return `${table.toString().replace(/ +$/gm, '')}\n`;
 }
 
 /** A table with a header row. */
 export function renderTable(head: string[], rows: Cell[][], style: ChalkInstance): string {
-  const table = new Table({ head: head.map((h) => style.bold(h)), style: { head: [], border: [] }, chars: borderless });
+  const table = new Table({
+    head: head.map((h) => style.bold(h)),
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+    chars: borderless,
+  });
   for (const row of rows) table.push(row.map(cellText));
-  return `${table.toString()}\n`;
+  return `${table.toString().replace(/ +$/gm, '')}\n`;
 }
 
 const borderless = {

@@ -1,0 +1,126 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { GovernanceClient, LogQuery } from '../../client/governance-client.js';
+import type { LogEntry } from '../../client/shapes.js';
+import { parseDuration } from '../../core/duration.js';
+import { ExitCode, UsageError } from '../../core/errors.js';
+import type { CliApp } from '../app.js';
+import { renderTable } from '../render/output.js';
+import { shortTime } from '../render/time.js';
+import type { LogsFlags } from './logs.js';
+
+const SERVER_MAX_PAGE = 100;
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || !Number.isSafeInteger(n)) throw new UsageError(`invalid ${flag} "${text}": use a whole number >= 1`);
+  return n;
+}
+
+/** An ISO instant from "1h"-style ages (that long ago) or an ISO 8601 date-time. */
+export function parseWhen(text: string, flag: string, now = Date.now()): string {
+  if (/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/.test(text.trim())) return new Date(now - parseDuration(text, flag)).toISOString();
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms)) throw new UsageError(`invalid ${flag} "${text}": use an age such as 30m, 1h, 2d, or an ISO 8601 date-time`);
+  return new Date(ms).toISOString();
+}
+
+type Filters = Omit<LogQuery, 'page' | 'pageSize'>;
+
+function filtersFrom(flags: LogsFlags): Filters {
+  if (flags.allowed && flags.blocked) throw new UsageError('--allowed and --blocked exclude each other; give one or neither');
+  return {
+    ...(flags.model !== undefined ? { model: flags.model } : {}),
+    ...(flags.allowed ? { outcome: 'allowed' as const } : flags.blocked ? { outcome: 'blocked' as const } : {}),
+    ...(flags.since !== undefined ? { since: parseWhen(flags.since, '--since') } : {}),
+    ...(flags.until !== undefined ? { until: parseWhen(flags.until, '--until') } : {}),
+  };
+}
+
+/**
+ * Entries [offset, offset + limit) newest first, fetched in server pages of at most 100.
+ * When limit fits a server page, pages line up with ours and one request does.
+ */
+async function fetchWindow(client: GovernanceClient, filters: Filters, offset: number, limit: number): Promise<{ logs: LogEntry[]; total: number }> {
+  const size = limit <= SERVER_MAX_PAGE ? limit : SERVER_MAX_PAGE;
+  const first = Math.floor(offset / size) + 1;
+  const last = Math.floor((offset + limit - 1) / size) + 1;
+  const logs: LogEntry[] = [];
+  let total = 0;
+  for (let page = first; page <= last; page++) {
+    const result = await client.logs({ ...filters, page, pageSize: size });
+    total = result.total;
+    logs.push(...result.logs);
+    if (result.logs.length < size) break;
+  }
+  const skip = offset - (first - 1) * size;
+  return { logs: logs.slice(skip, skip + limit), total };
+}
+
+function table(app: CliApp, logs: LogEntry[]): string {
+  const s = app.style;
+  return renderTable(
+    ['TIME', 'DECISION', 'MODEL', 'OPERATION', 'RISK', 'REASON', 'KEY', 'LATENCY'],
+    logs.map((l) => [
+      shortTime(l.timestamp),
+      l.allowed ? s.green('allowed') : s.red('blocked'),
+      l.model,
+      l.operation,
+      l.risk_score,
+      l.reason,
+      l.api_key_name ?? l.key_id ?? '-',
+      l.latency_ms === undefined ? '-' : `${l.latency_ms.toFixed(1)} ms`,
+    ]),
+    s,
+  );
+}
+
+export async function logsCommand(app: CliApp, flags: LogsFlags): Promise<number> {
+  const limit = positiveInt(flags.limit, '--limit');
+  const page = positiveInt(flags.page, '--page');
+  const filters = filtersFrom(flags);
+  const intervalMs = parseDuration(flags.interval, '--interval');
+  const { client } = await app.client('admin');
+
+  if (flags.follow) return follow(app, client, filters, limit, intervalMs);
+
+  const { logs, total } = await fetchWindow(client, filters, (page - 1) * limit, limit);
+  if (app.json) {
+    app.printJson({ logs, total, page, limit, total_pages: Math.ceil(total / limit) });
+  } else if (logs.length === 0) {
+    app.print(total === 0 ? 'no log entries match' : `page ${page} is past the end (${total} entries)`);
+  } else {
+    app.print(table(app, logs));
+    app.info(`${logs.length} of ${total} entries (page ${page} of ${Math.ceil(total / limit)})`);
+  }
+  return ExitCode.ok;
+}
+
+/** Prints the newest `limit` entries, then new ones as they arrive, oldest first, until Ctrl-C. */
+async function follow(app: CliApp, client: GovernanceClient, filters: Filters, limit: number, intervalMs: number): Promise<number> {
+  const print = (entries: LogEntry[]) => {
+    if (entries.length === 0) return;
+    const oldestFirst = [...entries].reverse();
+    if (app.json) for (const e of oldestFirst) app.print(JSON.stringify(e));
+    else app.print(table(app, oldestFirst));
+  };
+  const initial = (await fetchWindow(client, filters, 0, limit)).logs;
+  print(initial);
+  // The ids of the newest page printed: entries that drop off it never come back to page 1.
+  let known = new Set(initial.map((e) => e.id));
+  app.info('following the usage log; Ctrl-C to stop');
+  while (!app.signal.aborted) {
+    await sleep(intervalMs, undefined, { signal: app.signal }).catch(() => undefined);
+    if (app.signal.aborted) break;
+    const fresh: LogEntry[] = [];
+    // Page back until a known entry shows up, so a burst larger than one page is not skipped.
+    for (let page = 1; page <= 50; page++) {
+      const { logs } = await client.logs({ ...filters, page, pageSize: SERVER_MAX_PAGE });
+      const cut = logs.findIndex((e) => known.has(e.id));
+      fresh.push(...(cut === -1 ? logs : logs.slice(0, cut)));
+      if (cut !== -1 || logs.length < SERVER_MAX_PAGE || known.size === 0) break;
+    }
+    print(fresh);
+    if (fresh.length > 0) known = new Set(fresh.slice(0, SERVER_MAX_PAGE).map((e) => e.id));
+  }
+  return ExitCode.ok;
+}
