@@ -1,5 +1,14 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import { isWellFormedApiToken, parseApiToken } from '../core/api-token.js';
 import { govctlVersion } from '../core/version.js';
 import { requireKey } from './auth.js';
@@ -46,6 +55,15 @@ export interface GovernanceServer {
 
 export class BootstrapTokenError extends Error {}
 
+/** Sent with every response, errors included. */
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'Referrer-Policy': 'no-referrer',
+};
+
 /** Builds a reference governance server over the state in `dataDir`; nothing listens yet. */
 export async function buildServer(options: ServerOptions): Promise<GovernanceServer> {
   if (options.bootstrapAdminToken !== undefined && !isWellFormedApiToken(options.bootstrapAdminToken)) {
@@ -75,24 +93,36 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
   };
 
   const app = Fastify({
-    logger: options.logger ?? false,
-    disableRequestLogging: true,
+    // Redaction is a second line of defence: no code path logs headers or bodies.
+    logger: options.logger ? { ...(options.logger === true ? {} : options.logger), redact: ['req.headers.authorization', 'headers.authorization', 'body'] } : false,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    // Errors raised before routing and by the HTTP parser answer in the same {detail, code}
+    // shape as every other error.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
 
   if (options.corsOrigins && options.corsOrigins.length > 0) {
     const { default: cors } = await import('@fastify/cors');
-    await app.register(cors, { origin: options.corsOrigins });
+    await app.register(cors, {
+      origin: options.corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+      exposedHeaders: ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After', 'X-Checksum-Sha256'],
+    });
   }
 
+  // Once shutdown starts, answers close their connection: a pooled keep-alive socket would
+  // otherwise hold the process open until its idle timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply, payload) => {
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('X-Frame-Options', 'DENY');
-    reply.header('Cache-Control', 'no-store');
-    reply.header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
-    reply.header('Referrer-Policy', 'no-referrer');
+    if (closing) reply.header('Connection', 'close');
+    reply.headers(SECURITY_HEADERS);
     const verdict = request.rateLimit;
     if (verdict) {
       reply.header('X-RateLimit-Limit', String(verdict.limit));
@@ -102,8 +132,17 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
     return payload;
   });
 
+  const accessLog = app.log.level === 'debug' || app.log.level === 'trace';
   app.addHook('onResponse', async (request, reply) => {
-    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime);
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime);
+    // Access log at debug only: route pattern and key id, never a header, body or secret.
+    if (accessLog) {
+      request.log.debug(
+        { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, key_id: request.apiKey?.keyId },
+        'request',
+      );
+    }
   });
 
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
@@ -161,9 +200,40 @@ function toHttpError(err: FastifyError | HttpError): HttpError {
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
-      return new HttpError(400, 'Request body is not valid JSON', 'invalid_json');
+      // Fastify's parser reports __proto__ / constructor.prototype keys the same way.
+      return new HttpError(400, 'Request body is not valid JSON (or has a __proto__ or constructor.prototype key)', 'invalid_json');
     }
     return new HttpError(status, err.message, (err.code ?? 'bad_request').replace(/^FST_ERR_(CTP_)?/, '').toLowerCase());
   }
   return ServerErrors.internal();
+}
+
+/** An error fastify raises before routing: bad percent-encoding, an over-long path parameter. */
+function answerFrameworkError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const httpError =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new HttpError(414, 'URL path parameter too long', 'path_parameter_too_long')
+      : new HttpError(400, 'Invalid URL: malformed percent-encoding', 'bad_url');
+  // These replies skip the onSend hooks, so they carry the security headers themselves.
+  void reply.code(httpError.statusCode).headers(SECURITY_HEADERS).send({ detail: httpError.detail, code: httpError.code });
+}
+
+/** A request the HTTP parser refused (bad method, bad header, headers too large, timeout). */
+function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, detail, code] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request timeout', 'request_timeout']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request header fields too large', 'header_too_large']
+        : [400, 'Malformed HTTP request', 'bad_request'];
+  const body = JSON.stringify({ detail, code });
+  const headers = Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n${headers}Connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fsyncSync as fsyncFd, openSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -8,7 +8,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { migrate } from './store/database.js';
-import { STATE_TABLES } from './store/schema.js';
+import { MIGRATIONS, STATE_TABLES } from './store/schema.js';
 import type { ServerState } from './store/state.js';
 
 export interface BackupInfo {
@@ -50,6 +50,34 @@ function hashing(hash: ReturnType<typeof createHash>): Transform {
   });
 }
 
+/**
+ * Removes a temp database file and the -wal/-shm files SQLite makes beside it: snapshots are in
+ * WAL mode, and even a read-only open (the integrity check) creates them.
+ */
+async function rmDatabaseFile(path: string): Promise<void> {
+  await Promise.all(['', '-wal', '-shm', '-journal'].map((suffix) => rm(`${path}${suffix}`, { force: true })));
+}
+
+/** fsync a file by path, synchronously (used where nothing may interleave). */
+function fsyncSync(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncFd(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** fsync a directory, so a rename into it survives a power loss. */
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 async function fsyncFile(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {
@@ -87,7 +115,7 @@ export class BackupManager {
         await this.state.db.backup(raw);
         return await this.seal(id, raw, compress);
       } finally {
-        await rm(raw, { force: true });
+        await rmDatabaseFile(raw);
       }
     });
   }
@@ -127,7 +155,7 @@ export class BackupManager {
       const info = await this.get(id);
       if (!info) return undefined;
       const checked = await this.unpackChecked(info);
-      await rm(checked.path, { force: true });
+      await rmDatabaseFile(checked.path);
       return checked.result;
     });
   }
@@ -155,13 +183,15 @@ export class BackupManager {
         const { db } = this.state;
         this.state.writer.flush();
         db.prepare('VACUUM INTO ?').run(preRaw);
+        // VACUUM INTO does not fsync: make the old state durable before it is replaced.
+        fsyncSync(preRaw);
         swapState(this.state, checked.path);
         this.state.reloadAfterRestore();
         await this.seal(preId, preRaw, true);
         return { status: 'restored' as const, id, pre_restore_backup: preId };
       } finally {
-        await rm(checked.path, { force: true });
-        await rm(preRaw, { force: true });
+        await rmDatabaseFile(checked.path);
+        await rmDatabaseFile(preRaw);
       }
     });
   }
@@ -192,6 +222,7 @@ export class BackupManager {
       await pipeline([createReadStream(raw), ...stages, createWriteStream(partial, { mode: 0o600 })]);
       await fsyncFile(partial);
       await rename(partial, final);
+      await fsyncDir(this.dir);
     } catch (err) {
       await rm(partial, { force: true });
       throw err;
@@ -225,7 +256,8 @@ export class BackupManager {
     }
     const digest = hash.copy().digest('hex');
     if (digest !== info.sha256) return result(false, `checksum mismatch: recorded ${info.sha256}, file has ${digest}`);
-    return result(true, checkDatabase(path));
+    const integrity = checkDatabase(path);
+    return result(integrity === 'ok', integrity);
   }
 }
 
@@ -242,6 +274,9 @@ function checkDatabase(path: string): string {
     );
     const missing = STATE_TABLES.filter((t) => !tables.has(t));
     if (missing.length > 0) return `not a govctl state database (missing tables: ${missing.join(', ')})`;
+    // Restore would refuse it anyway (migrate throws), but as a 500 after a passed verify.
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) return `schema version ${version} is newer than this govctl understands (${MIGRATIONS.length})`;
     return 'ok';
   } catch (err) {
     return `not a readable SQLite database (${(err as Error).message})`;

@@ -214,7 +214,9 @@ describe('admin commands against the reference server', () => {
     const result = await run(['keys', 'list'], { GOVCTL_ADMIN_KEY: `${server.adminToken.split('.')[0]}.${'B'.repeat(43)}` });
     expect(result.exitCode).toBe(4);
     expect(result.stderr).toContain('Invalid API key');
-    const userKey = await run(['keys', 'list'], { GOVCTL_ADMIN_KEY: tokens[tokens.length - 1]! });
+    const userToken = (await json(['keys', 'create', '--name', 'not-admin'])).api_key as string;
+    tokens.push(userToken);
+    const userKey = await run(['keys', 'list'], { GOVCTL_ADMIN_KEY: userToken });
     expect(userKey.exitCode).toBe(4);
     expect(userKey.stderr).toContain('Admin access required');
   });

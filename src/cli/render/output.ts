@@ -1,34 +1,50 @@
-import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
+import stringWidth from 'string-width';
 
 export type Cell = string | number | boolean | null | undefined;
+
+const GAP = '  ';
+
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
+
+/** Terminal columns a cell takes; plain ASCII (most cells) skips the costly general case. */
+function displayWidth(text: string): number {
+  return PLAIN_ASCII.test(text) ? text.length : stringWidth(text);
+}
 
 function cellText(value: Cell): string {
   if (value === null || value === undefined) return '-';
   return String(value);
 }
 
+/**
+ * Columns padded to their widest cell (display width: colour codes and wide characters
+ * counted right). Linear in the number of cells, so 10,000 rows render in milliseconds.
+ */
+function columns(rows: string[][]): string {
+  const widths: number[] = [];
+  const measured = rows.map((row) =>
+    row.map((cell, i) => {
+      const width = displayWidth(cell);
+      if (width > (widths[i] ?? 0)) widths[i] = width;
+      return width;
+    }),
+  );
+  const lines = rows.map((row, r) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - measured[r]![i]!)))
+      .join(GAP)
+      .trimEnd(),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
 /** A two-column table of labelled values. */
 export function renderKeyValues(rows: Array<[string, Cell]>, style: ChalkInstance): string {
-  const table = new Table({ style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 }, chars: borderless });
-  for (const [label, value] of rows) table.push([style.bold(label), cellText(value)]);
-  return `${table.toString().replace(/ +$/gm, '')}\n`;
+  return columns(rows.map(([label, value]) => [style.bold(label), cellText(value)]));
 }
 
 /** A table with a header row. */
 export function renderTable(head: string[], rows: Cell[][], style: ChalkInstance): string {
-  const table = new Table({
-    head: head.map((h) => style.bold(h)),
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-    chars: borderless,
-  });
-  for (const row of rows) table.push(row.map(cellText));
-  return `${table.toString().replace(/ +$/gm, '')}\n`;
+  return columns([head.map((h) => style.bold(h)), ...rows.map((row) => row.map(cellText))]);
 }
-
-const borderless = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '',
-  middle: '  ',
-};

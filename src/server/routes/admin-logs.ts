@@ -12,11 +12,21 @@ interface LogsQuerystring {
   until?: string;
 }
 
+const PARAMS = ['page', 'page_size', 'model', 'operation', 'since', 'until'] as const;
+
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** Reads and checks the query, collecting every problem, so one 422 names them all. */
-function parseQuery(q: LogsQuerystring): LogQuery {
+function parseQuery(query: LogsQuerystring): LogQuery {
   const errors: FieldError[] = [];
+  // A repeated parameter arrives as an array: refuse it rather than guess which value was meant.
+  const q: LogsQuerystring = {};
+  for (const name of PARAMS) {
+    const raw: unknown = query[name];
+    if (raw === undefined) continue;
+    if (typeof raw === 'string') q[name] = raw;
+    else errors.push({ loc: ['query', name], msg: 'Input should be a single value', type: 'string_type' });
+  }
   const int = (name: 'page' | 'page_size', fallback: number, min: number, max?: number): number => {
     const raw = q[name];
     if (raw === undefined) return fallback;
@@ -30,7 +40,7 @@ function parseQuery(q: LogsQuerystring): LogQuery {
   const instant = (name: 'since' | 'until'): string | undefined => {
     const raw = q[name];
     if (raw === undefined) return undefined;
-    const ms = ISO_8601.test(raw) ? Date.parse(raw) : NaN;
+    const ms = ISO_8601.test(raw) && isCalendarDate(raw) ? Date.parse(raw) : NaN;
     if (Number.isNaN(ms)) {
       errors.push({ loc: ['query', name], msg: 'Input should be an ISO 8601 date or date-time', type: 'datetime_parsing' });
       return undefined;
@@ -53,6 +63,13 @@ function parseQuery(q: LogsQuerystring): LogQuery {
     ...(since !== undefined ? { since } : {}),
     ...(until !== undefined ? { until } : {}),
   };
+}
+
+/** False for dates like 2020-02-30, which Date.parse would roll over into March. */
+function isCalendarDate(iso: string): boolean {
+  const [y, m, d] = iso.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
 export function adminLogRoutes(app: FastifyInstance, ctx: RouteContext): void {

@@ -14,8 +14,30 @@ const patchSchema = {
   },
 } as const;
 
-/** Values that scoring reads must have the shape it reads; others are free-form. */
+/** Deep enough for any real policy value; deeper ones could not be stored or serialised. */
+const MAX_VALUE_DEPTH = 32;
+
+/** The nesting depth of a JSON value, measured without recursion. */
+function depthOf(value: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) max = depth;
+    if (max > MAX_VALUE_DEPTH) break;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return max;
+}
+
+/** Values that scoring reads must have the shape it reads; others are free-form but bounded. */
 function checkValue(key: string, value: unknown): void {
+  if (depthOf(value) > MAX_VALUE_DEPTH) {
+    throw ServerErrors.validation([
+      { loc: ['body', 'value'], msg: `Value should be nested at most ${MAX_VALUE_DEPTH} levels deep`, type: 'too_deep' },
+    ]);
+  }
   if (key !== 'max_risk_score') return;
   const max = (value as { max?: unknown } | null)?.max;
   if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof max !== 'number' || !Number.isInteger(max) || max < 0) {

@@ -32,7 +32,8 @@ const checkSchema = {
 } as const;
 
 export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const windowSeconds = Math.round(ctx.limiter.windowMs / 1000);
+  // Exact, so a 1.5 s window is not announced as "2 seconds" (nor 300 ms as "0 seconds").
+  const windowSeconds = ctx.limiter.windowMs / 1000;
 
   // Authentication comes first, then the limit: a request rejected later (400, 422) still counts.
   const limit = async (request: FastifyRequest): Promise<void> => {

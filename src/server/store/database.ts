@@ -5,6 +5,9 @@ export type Db = Database.Database;
 
 export type SyncMode = 'full' | 'normal';
 
+/** How long a write waits for a lock another process holds (only this process should write). */
+export const BUSY_TIMEOUT_MS = 2000;
+
 /**
  * Opens (creating if needed) a state database in WAL mode and brings its schema up to date.
  * synchronous=FULL fsyncs the WAL at every commit, so a committed decision survives a power
@@ -16,7 +19,7 @@ export function openDatabase(path: string, sync: SyncMode = 'full'): Db {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     migrate(db);
     return db;
   } catch (err) {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDatabase, type Db, type SyncMode } from './database.js';
+import { BUSY_TIMEOUT_MS, openDatabase, type Db, type SyncMode } from './database.js';
 import { GroupCommitWriter, type GroupCommitOptions } from './group-commit.js';
 import { KeyStore } from './keys.js';
 import { PolicyStore } from './policies.js';
@@ -27,11 +27,16 @@ export class ServerState {
 
   /** True when the database takes a write lock: what /health means by "can be written". */
   writable(): boolean {
+    if (!this.db.open) return false;
+    // Do not wait for a lock held elsewhere: a health check must answer at once.
+    this.db.pragma('busy_timeout = 0');
     try {
       this.db.exec('BEGIN IMMEDIATE; ROLLBACK');
       return this.writer.failure === undefined;
     } catch {
       return false;
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
   }
 
