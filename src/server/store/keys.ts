@@ -35,6 +35,8 @@ export interface IssuedKey {
   token: string;
 }
 
+const AUTH_CACHE_MAX = 100_000;
+
 function toView(row: ApiKeyRow): ApiKeyView {
   return {
     id: row.id,
@@ -56,6 +58,12 @@ function toView(row: ApiKeyRow): ApiKeyView {
 export class KeyStore {
   private hmacKey: Buffer;
   private readonly byKeyId;
+  /**
+   * What authentication needs of each key, cached: verifying is on every request's path. This
+   * process is the only writer, so every change below drops the entry and a revocation is in
+   * force for the very next request. Only keys that exist are cached, and the cache is bounded.
+   */
+  private readonly authCache = new Map<string, ApiKeyRow>();
   private readonly insert;
   private readonly insertCustomer;
   private readonly all;
@@ -86,6 +94,7 @@ export class KeyStore {
 
   /** Re-reads the hashing key, after a restore replaced the state. */
   reload(): void {
+    this.authCache.clear();
     this.hmacKey = loadHmacKey(this.db);
   }
 
@@ -95,7 +104,14 @@ export class KeyStore {
 
   /** The key row when the token's secret matches (constant-time), else undefined. */
   verify(keyId: string, secret: string): { row: ApiKeyRow | undefined; secretOk: boolean } {
-    const row = this.byKeyId.get(keyId);
+    let row = this.authCache.get(keyId);
+    if (!row) {
+      row = this.byKeyId.get(keyId);
+      if (row) {
+        if (this.authCache.size >= AUTH_CACHE_MAX) this.authCache.clear();
+        this.authCache.set(keyId, row);
+      }
+    }
     if (!row) return { row: undefined, secretOk: false };
     const presented = this.hashSecret(secret);
     const secretOk = presented.length === row.secret_hash.length && timingSafeEqual(presented, row.secret_hash);
@@ -127,6 +143,7 @@ export class KeyStore {
       if (!old || old.active !== 1) return undefined;
       const issued = this.create(old.name, old.role, old.customer_id);
       this.deactivate.run(new Date().toISOString(), issued.key.key_id, keyId);
+      this.authCache.delete(keyId);
       return issued;
     })();
   }
@@ -135,6 +152,7 @@ export class KeyStore {
   revoke(keyId: string): boolean {
     if (!this.byKeyId.get(keyId)) return false;
     this.deactivate.run(new Date().toISOString(), null, keyId);
+    this.authCache.delete(keyId);
     return true;
   }
 
