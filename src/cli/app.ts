@@ -39,8 +39,8 @@ export class CliApp {
   get globals(): GlobalOptions {
     const opts = this.program.opts<Partial<GlobalOptions>>();
     const output = opts.output ?? 'table';
-    if (output !== 'table' && output !== 'json') {
-      throw new UsageError(`invalid --output "${String(output)}": use table or json`);
+    if (output !== 'table' && output !== 'json' && output !== 'sarif') {
+      throw new UsageError(`invalid --output "${String(output)}": use table, json or sarif`);
     }
     return {
       ...(opts.url !== undefined ? { url: opts.url } : {}),

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, isGovctlError, messageOf } from '../core/errors.js';
+import { ExitCode, UsageError, isGovctlError, messageOf } from '../core/errors.js';
 import { govctlVersion } from '../core/version.js';
 import { CliApp } from './app.js';
 import { registerBackups } from './commands/backups.js';
@@ -8,8 +8,10 @@ import { registerHealth } from './commands/health.js';
 import { registerKeys } from './commands/keys.js';
 import { registerLogs } from './commands/logs.js';
 import { registerPolicies } from './commands/policies.js';
+import { registerScan } from './commands/scan.js';
 import { registerServe } from './commands/serve.js';
 import { processIO, type CliIO } from './io.js';
+import type { OutputFormat } from './render/json.js';
 import { makeStyle, useColor } from './render/style.js';
 
 export interface Registry {
@@ -22,8 +24,13 @@ export interface Registry {
 export function action<A extends unknown[]>(
   registry: Registry,
   run: (...args: A) => Promise<number | void>,
+  outputs: readonly OutputFormat[] = ['table', 'json'],
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
+    const output = registry.app.globals.output;
+    if (!outputs.includes(output)) {
+      throw new UsageError(`-o ${output} is not available for this command; use ${outputs.join(' or ')}`);
+    }
     const code = await run(...args);
     registry.exit.code = code ?? ExitCode.ok;
   };
@@ -42,7 +49,7 @@ export function buildProgram(io: CliIO, signal: AbortSignal): { program: Command
     .option('--timeout <duration>', 'per-request timeout, e.g. 5s', '10s')
     .option('--ca-cert <file>', 'trust this PEM certificate authority for TLS')
     .option('--insecure', 'do not verify TLS certificates (dangerous; warns)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'))
     .option('--no-color', 'disable colour (also NO_COLOR; off when stdout is not a terminal)')
     .option('-q, --quiet', 'print results only, no progress or notes')
     .option('--verbose', 'show details, and stack traces on errors')
@@ -61,6 +68,7 @@ export function buildProgram(io: CliIO, signal: AbortSignal): { program: Command
   registerPolicies(program, registry);
   registerLogs(program, registry);
   registerBackups(program, registry);
+  registerScan(program, registry);
   registerConfig(program, registry);
   return { program, registry };
 }

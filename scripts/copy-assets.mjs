@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Copies the JSON data files under src/ (rule sets, schemas) to the same paths under dist/:
+// `tsc` compiles only .ts, and modules read their data relative to import.meta.url, so
+// src/scan/rules/secrets.json must also exist as dist/scan/rules/secrets.json.
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'src');
+const dist = join(root, 'dist');
+
+let copied = 0;
+function walk(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) walk(path);
+    else if (entry.isFile() && entry.name.endsWith('.json')) {
+      const target = join(dist, relative(src, path));
+      mkdirSync(dirname(target), { recursive: true });
+      copyFileSync(path, target);
+      copied++;
+    }
+  }
+}
+walk(src);
+if (process.argv.includes('--verbose')) console.log(`copied ${copied} JSON asset(s) to dist/`);

@@ -1,0 +1,110 @@
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseBytes } from '../../core/bytes.js';
+import { ExitCode, UsageError } from '../../core/errors.js';
+import { atOrAbove, SEVERITIES, type Finding, type Severity } from '../../core/findings.js';
+import { buildReport, newRunId, writeReport } from '../../core/report.js';
+import type { ScanResult } from '../../scan/scanner.js';
+import type { CliApp } from '../app.js';
+import { renderTable } from '../render/output.js';
+import { humanBytes } from '../render/time.js';
+import type { ScanFlags } from './scan.js';
+
+async function loadRules(kind: 'secrets' | 'patterns', flags: ScanFlags): Promise<unknown> {
+  const options = { ...(flags.rules ? { extraRulesFile: flags.rules } : {}), disable: flags.disable };
+  if (kind === 'secrets') return (await import('../../scan/rules/secret-rules.js')).loadSecretRules(options);
+  return (await import('../../scan/patterns/engine.js')).loadPatternRules(options);
+}
+
+export async function scanCommand(app: CliApp, kind: 'secrets' | 'patterns', path: string, flags: ScanFlags): Promise<number> {
+  const root = resolve(app.io.cwd, path);
+  const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 0 || workers > 64)) {
+    throw new UsageError(`invalid --workers "${flags.workers}": use 0 (this thread) to 64`);
+  }
+  const maxFileBytes = parseBytes(flags.maxFileSize, '--max-file-size');
+  const rules = await loadRules(kind, flags);
+  const { readBaseline, writeBaseline } = await import('../../scan/baseline.js');
+  const baseline = flags.baseline ? await readBaseline(resolve(app.io.cwd, flags.baseline)) : undefined;
+  const { runScan } = await import('../../scan/scanner.js');
+
+  const startedAt = new Date();
+  const result = await runScan({
+    kind,
+    root,
+    rules,
+    maxFileBytes,
+    gitignore: flags.gitignore,
+    git: flags.git === true,
+    signal: app.signal,
+    ...(workers !== undefined ? { workers } : {}),
+    ...(baseline ? { baseline } : {}),
+  });
+  const finishedAt = new Date();
+
+  const failing = flags.failOn === 'none' ? [] : result.findings.filter((f) => atOrAbove(f.severity, flags.failOn as Severity));
+  const status = result.partial ? 'interrupted' : failing.length > 0 ? 'failed' : 'passed';
+  const report = buildReport(
+    'scan',
+    { id: newRunId(startedAt), started_at: startedAt.toISOString(), finished_at: finishedAt.toISOString(), status },
+    { kind, root, fail_on: flags.failOn, findings: result.findings, summary: result.summary, skipped_files: result.skipped_files },
+  );
+
+  if (flags.writeBaseline) {
+    await writeBaseline(resolve(app.io.cwd, flags.writeBaseline), result.findings);
+    app.info(`baseline of ${result.findings.length} finding(s) written to ${flags.writeBaseline}`);
+  }
+  if (flags.out !== undefined) {
+    const dir = resolve(app.io.cwd, flags.out === true ? 'reports' : flags.out);
+    app.info(`report: ${await writeReport(dir, 'scan', report)}`);
+  }
+
+  const output = app.globals.output;
+  if (output === 'json') app.printJson(report);
+  else if (output === 'sarif') {
+    const { toSarif } = await import('../../core/sarif.js');
+    app.printJson(toSarif(result.findings, { srcRoot: pathToFileURL(join(root, '/')).href }));
+  } else app.print(renderScan(app, result, flags.failOn));
+
+  if (result.partial) return ExitCode.interrupted;
+  return failing.length > 0 ? ExitCode.failed : ExitCode.ok;
+}
+
+function where(f: Finding): string {
+  if (!('file' in f.location)) return `${f.location.method} ${f.location.url}`;
+  const at = `${f.location.file}:${f.location.line}:${f.location.column}`;
+  return f.location.commit ? `${at} @${f.location.commit.slice(0, 10)}` : at;
+}
+
+function renderScan(app: CliApp, result: ScanResult, failOn: string): string {
+  const s = app.style;
+  const colour: Record<Severity, (t: string) => string> = { critical: s.red.bold, high: s.red, medium: s.yellow, low: s.cyan, info: s.dim };
+  const sum = result.summary;
+  const lines: string[] = [];
+  if (result.findings.length > 0) {
+    lines.push(
+      renderTable(
+        ['SEVERITY', 'RULE', 'LOCATION', 'EVIDENCE'],
+        result.findings.map((f) => [colour[f.severity](f.severity), f.rule, where(f), f.evidence]),
+        s,
+      ).trimEnd(),
+      '',
+    );
+  }
+  const counts = SEVERITIES.filter((sev) => sum.findings_by_severity[sev] > 0).map((sev) => `${sum.findings_by_severity[sev]} ${sev}`);
+  const skipped = Object.entries(sum.skipped).filter(([, n]) => n > 0).map(([why, n]) => `${n} ${why.replace('_', ' ')}`);
+  lines.push(
+    `${result.findings.length === 0 ? s.green('no findings') : `${result.findings.length} finding(s): ${counts.join(', ')}`} (fail on ${failOn})`,
+    `scanned ${sum.files_scanned} file(s), ${humanBytes(sum.bytes_scanned)} in ${(sum.duration_ms / 1000).toFixed(2)} s` +
+      (sum.commits_scanned !== undefined ? `, ${sum.commits_scanned} commit(s)` : ''),
+  );
+  const notes = [
+    skipped.length > 0 ? `skipped ${skipped.join(', ')}` : '',
+    sum.ignored_by_gitignore > 0 ? `${sum.ignored_by_gitignore} ignored by .gitignore` : '',
+    sum.suppressed_inline > 0 ? `${sum.suppressed_inline} suppressed inline` : '',
+    sum.suppressed_by_baseline > 0 ? `${sum.suppressed_by_baseline} in the baseline` : '',
+  ].filter(Boolean);
+  if (notes.length > 0) lines.push(notes.join('; '));
+  if (result.partial) lines.push(s.yellow('interrupted: the scan is incomplete'));
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,62 @@
+import { Option, type Command } from 'commander';
+import { action, type Registry } from '../main.js';
+
+export interface ScanFlags {
+  rules?: string;
+  disable: string[];
+  baseline?: string;
+  writeBaseline?: string;
+  gitignore: boolean;
+  git?: boolean;
+  failOn: 'critical' | 'high' | 'medium' | 'low' | 'none';
+  maxFileSize: string;
+  workers?: string;
+  out?: string | true;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+
+function addScanOptions(command: Command): Command {
+  return command
+    .argument('[path]', 'file or directory to scan', '.')
+    .option('--rules <file>', 'extra rules (JSON); a rule with a built-in id replaces it')
+    .option('--disable <rule-id>', 'turn a rule off (repeatable, or comma-separated)', collect, [])
+    .option('--baseline <file>', 'do not report findings recorded in this baseline')
+    .option('--write-baseline <file>', "record this scan's findings as the new baseline")
+    .option('--no-gitignore', 'scan files that .gitignore excludes too')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding at or above this remains').choices(['critical', 'high', 'medium', 'low', 'none']).default('high'))
+    .option('--max-file-size <size>', 'skip larger files (said in the summary)', '10MB')
+    .option('--workers <n>', 'worker threads (default: one per core)')
+    .option('--out [dir]', 'write the report to <dir>/<run-id>/scan.json (default dir: reports)');
+}
+
+export function registerScan(program: Command, registry: Registry): void {
+  const scan = program.command('scan').description('find leaked credentials and dangerous code patterns');
+  const run = (kind: 'secrets' | 'patterns') =>
+    action(
+      registry,
+      async (path: string, flags: ScanFlags) => (await import('./scan-run.js')).scanCommand(registry.app, kind, path, flags),
+      ['table', 'json', 'sarif'],
+    );
+
+  addScanOptions(scan.command('secrets').description('find credentials: provider keys, private keys, tokens, passwords in URLs and assignments'))
+    .option('--git', "also scan every commit's added lines (git history) and name the commit")
+    .addHelpText(
+      'after',
+      `
+Suppress one line with a "govctl:allow" comment on it. Findings show only the first 4 characters.
+Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 bad input.
+
+Examples:
+  govctl scan secrets .
+  govctl scan secrets --git --fail-on medium
+  govctl scan secrets -o sarif > secrets.sarif
+  govctl scan secrets --write-baseline .govctl-baseline.json   # accept what is there now
+  govctl scan secrets --baseline .govctl-baseline.json          # report only new findings`,
+    )
+    .action(run('secrets'));
+
+  addScanOptions(scan.command('patterns').description('find dangerous code in Python and JavaScript/TypeScript (eval, shell=True, unsafe yaml, SQL from strings, TLS off, ...)'))
+    .addHelpText('after', '\nSuppress one line with "govctl:allow" or "# nosec" / "// nosec" on it.\n\nExample:\n  govctl scan patterns src --fail-on medium')
+    .action(run('patterns'));
+}

@@ -1,0 +1,85 @@
+import { readFile } from 'node:fs/promises';
+import type { Engine, RawMatch } from './types.js';
+import type { SkipReason, WalkedFile } from './walker.js';
+
+export type ScanKind = 'secrets' | 'patterns';
+
+/** What a worker needs to rebuild an engine: plain, serializable data. */
+export interface EngineSpec {
+  kind: ScanKind;
+  /** The rule set as loaded (plain JSON). */
+  rules: unknown;
+}
+
+export async function buildEngine(spec: EngineSpec): Promise<Engine> {
+  if (spec.kind === 'secrets') {
+    const { createSecretsEngine } = await import('./secrets/engine.js');
+    return createSecretsEngine(spec.rules as Parameters<typeof createSecretsEngine>[0]);
+  }
+  const { createPatternsEngine } = await import('./patterns/engine.js');
+  return createPatternsEngine(spec.rules as Parameters<typeof createPatternsEngine>[0]);
+}
+
+export interface FileScanResult {
+  path: string;
+  /** Where `commit` is set, the matches come from that commit's added lines. */
+  commit?: string;
+  matches: RawMatch[];
+  suppressed: number;
+  bytes: number;
+  skipped?: SkipReason;
+}
+
+const BINARY_SNIFF_BYTES = 8000;
+const SUPPRESS = /govctl:allow/;
+const NOSEC = /(#|\/\/|\/\*)\s*nosec\b/;
+
+/** NUL in the first 8000 bytes means binary, as git decides. */
+export function looksBinary(bytes: Uint8Array): boolean {
+  const end = Math.min(bytes.length, BINARY_SNIFF_BYTES);
+  for (let i = 0; i < end; i++) if (bytes[i] === 0) return true;
+  return false;
+}
+
+/** The text of line `line` (1-based) without reading more of `text` than needed. */
+function lineAt(text: string, starts: number[], line: number): string {
+  const start = starts[line - 1] ?? text.length;
+  const next = starts[line];
+  return text.slice(start, next === undefined ? text.length : next - 1);
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/**
+ * Runs the engine over one text and drops matches whose line carries an inline suppression:
+ * `govctl:allow` for anything, `# nosec` / `// nosec` for dangerous code.
+ */
+export function scanText(engine: Engine, text: string, path: string): { matches: RawMatch[]; suppressed: number } {
+  const raw = engine.scan(text, path);
+  if (raw.length === 0) return { matches: raw, suppressed: 0 };
+  const starts = lineStarts(text);
+  const matches: RawMatch[] = [];
+  let suppressed = 0;
+  for (const m of raw) {
+    const line = lineAt(text, starts, m.line);
+    if (SUPPRESS.test(line) || (m.category === 'dangerous-code' && NOSEC.test(line))) suppressed += 1;
+    else matches.push(m);
+  }
+  return { matches, suppressed };
+}
+
+export async function scanFile(engine: Engine, file: Pick<WalkedFile, 'path' | 'absPath'>): Promise<FileScanResult> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file.absPath);
+  } catch {
+    return { path: file.path, matches: [], suppressed: 0, bytes: 0, skipped: 'unreadable' };
+  }
+  if (looksBinary(bytes)) return { path: file.path, matches: [], suppressed: 0, bytes: bytes.length, skipped: 'binary' };
+  const { matches, suppressed } = scanText(engine, bytes.toString('utf8'), file.path);
+  return { path: file.path, matches, suppressed, bytes: bytes.length };
+}

@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { buildEngine, scanFile, type EngineSpec, type FileScanResult } from './file-scan.js';
+import type { WalkedFile } from './walker.js';
+
+/** Aim for batches of about this many bytes: big enough to amortise messaging, small enough to balance. */
+const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_FILES = 256;
+
+export interface PoolOptions {
+  /** Worker threads; 0 scans in this thread. Default: one per core. */
+  workers?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+function batches(files: WalkedFile[]): WalkedFile[][] {
+  const out: WalkedFile[][] = [];
+  let current: WalkedFile[] = [];
+  let bytes = 0;
+  for (const file of files) {
+    current.push(file);
+    bytes += file.size;
+    if (bytes >= BATCH_BYTES || current.length >= BATCH_FILES) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** The compiled worker, when running from dist/; under a TypeScript runner there is none. */
+function workerUrl(): URL | undefined {
+  const url = new URL('./worker.js', import.meta.url);
+  return existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
+/** Scans files on worker threads (one per core), or in this thread when that is asked or not possible. */
+export async function scanFiles(spec: EngineSpec, files: WalkedFile[], options: PoolOptions = {}): Promise<FileScanResult[]> {
+  const url = workerUrl();
+  const wanted = options.workers ?? availableParallelism();
+  const work = batches(files);
+  const count = url === undefined ? 0 : Math.min(wanted, work.length);
+  if (count <= 1) {
+    const engine = await buildEngine(spec);
+    const results: FileScanResult[] = [];
+    for (const file of files) {
+      if (options.signal?.aborted) break;
+      results.push(await scanFile(engine, file));
+      options.onProgress?.(results.length, files.length);
+    }
+    return results;
+  }
+
+  const results: FileScanResult[] = [];
+  let next = 0;
+  let done = 0;
+  const workers = Array.from({ length: count }, () => new Worker(url!, { workerData: spec }));
+  try {
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const feed = () => {
+              if (next >= work.length || options.signal?.aborted) return resolve();
+              const id = next++;
+              worker.postMessage({ id, files: work[id]!.map((f) => ({ path: f.path, absPath: f.absPath })) });
+            };
+            worker.on('message', (message: { ready?: boolean; results?: FileScanResult[] }) => {
+              if (message.results) {
+                results.push(...message.results);
+                done += message.results.length;
+                options.onProgress?.(done, files.length);
+              }
+              feed();
+            });
+            worker.once('error', reject);
+            worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`scan worker exited with code ${code}`))));
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}
