@@ -43,7 +43,7 @@ export interface ScanResult {
 }
 
 /** Rules whose matched code may hold a credential: their evidence gets string literals redacted. */
-const CREDENTIAL_RULE = /password|secret|credential|token|api[-_]?key/i;
+const CREDENTIAL_RULE = /^hardcoded-password$|secret|credential|token|api[-_]?key/i;
 
 function redactLiterals(snippet: string): string {
   return snippet.replace(/(["'`])([^"'`]*)\1/g, (_all, quote: string, body: string) => `${quote}${redact(body)}${quote}`);

@@ -69,9 +69,10 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
   if (options.bootstrapAdminToken !== undefined && !isWellFormedApiToken(options.bootstrapAdminToken)) {
     throw new BootstrapTokenError('the bootstrap admin key must have the form <uuid-v4>.<43-character base64url secret>');
   }
-  const metricsRef: { current?: ServerMetrics } = {};
+  // Metrics read the key count from the state; the state's writer counts commits into metrics.
+  const metrics = new ServerMetrics(() => state.keys.countActive());
   const state = new ServerState(options.dataDir, options.sync ?? 'full', {
-    onCommit: (rows) => metricsRef.current?.logsCommitted(rows),
+    onCommit: (rows) => metrics.logsCommitted(rows),
   });
   let generatedAdminToken: string | undefined;
   if (!state.keys.hasAdmin()) {
@@ -80,8 +81,6 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
       : state.keys.create('bootstrap-admin', 'admin', 'default');
     if (!options.bootstrapAdminToken) generatedAdminToken = issued.token;
   }
-  const metrics = new ServerMetrics(() => state.keys.countActive());
-  metricsRef.current = metrics;
   const rate = options.rateLimit ?? { limit: 100, windowMs: 60_000 };
   const ctx: RouteContext = {
     state,

@@ -289,12 +289,13 @@ function checkDatabase(path: string): string {
 function swapState(state: ServerState, sourcePath: string): void {
   const { db } = state;
   db.prepare("ATTACH DATABASE ? AS restore_source").run(sourcePath);
+  // Table and column names come from our own schema constants, never from input.
   try {
     db.transaction(() => {
-      for (const table of [...STATE_TABLES].reverse()) db.exec(`DELETE FROM main.${table}`);
+      for (const table of [...STATE_TABLES].reverse()) db.exec(`DELETE FROM main.${table}`); // govctl:allow
       for (const table of STATE_TABLES) {
         const columns = (db.pragma(`main.table_info(${table})`) as Array<{ name: string }>).map((c) => c.name).join(', ');
-        db.exec(`INSERT INTO main.${table} (${columns}) SELECT ${columns} FROM restore_source.${table}`);
+        db.exec(`INSERT INTO main.${table} (${columns}) SELECT ${columns} FROM restore_source.${table}`); // govctl:allow
       }
     })();
   } finally {

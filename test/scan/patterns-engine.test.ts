@@ -94,7 +94,7 @@ describe('engine', () => {
   it('gives positions in the original text, with CRLF line ends and non-ASCII before the match', () => {
     const text = '# é 🎉\r\nx = 1\r\nπ = "🎉"; y = eval(z)\r\n';
     const [m] = engine.scan(text, 'a.py');
-    expect(m).toMatchObject({ rule: 'python-eval-exec', line: 3, value: 'eval(' });
+    expect(m).toMatchObject({ rule: 'python-eval-exec', line: 3, value: 'eval(z)' });
     const line3 = text.split('\n')[2]!;
     expect(line3.slice(m!.column - 1).startsWith('eval(')).toBe(true);
   });
