@@ -72,14 +72,44 @@ export function scanText(engine: Engine, text: string, path: string): { matches:
   return { matches, suppressed };
 }
 
-export async function scanFile(engine: Engine, file: Pick<WalkedFile, 'path' | 'absPath'>): Promise<FileScanResult> {
-  let bytes: Buffer;
+/** A file's bytes, or why it could not be read. */
+export type LoadedFile = { path: string; bytes: Buffer } | { path: string; error: true };
+
+export async function loadFile(file: Pick<WalkedFile, 'path' | 'absPath'>): Promise<LoadedFile> {
   try {
-    bytes = await readFile(file.absPath);
+    return { path: file.path, bytes: await readFile(file.absPath) };
   } catch {
-    return { path: file.path, matches: [], suppressed: 0, bytes: 0, skipped: 'unreadable' };
+    return { path: file.path, error: true };
   }
-  if (looksBinary(bytes)) return { path: file.path, matches: [], suppressed: 0, bytes: bytes.length, skipped: 'binary' };
-  const { matches, suppressed } = scanText(engine, bytes.toString('utf8'), file.path);
-  return { path: file.path, matches, suppressed, bytes: bytes.length };
+}
+
+export function scanLoaded(engine: Engine, loaded: LoadedFile): FileScanResult {
+  if ('error' in loaded) return { path: loaded.path, matches: [], suppressed: 0, bytes: 0, skipped: 'unreadable' };
+  const { path, bytes } = loaded;
+  if (looksBinary(bytes)) return { path, matches: [], suppressed: 0, bytes: bytes.length, skipped: 'binary' };
+  const { matches, suppressed } = scanText(engine, bytes.toString('utf8'), path);
+  return { path, matches, suppressed, bytes: bytes.length };
+}
+
+/** How many files are read ahead of the one being scanned, so the CPU never waits on the disk. */
+const READ_AHEAD = 8;
+
+/** Scans files in order, reading the next ones while the current one is scanned. */
+export async function scanFilesInOrder(
+  engine: Engine,
+  files: ReadonlyArray<Pick<WalkedFile, 'path' | 'absPath'>>,
+  onResult: (result: FileScanResult) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const pending: Array<Promise<LoadedFile>> = [];
+  let next = 0;
+  const fill = () => {
+    while (next < files.length && pending.length < READ_AHEAD) pending.push(loadFile(files[next++]!));
+  };
+  fill();
+  while (pending.length > 0 && !signal?.aborted) {
+    const loaded = await pending.shift()!;
+    fill();
+    onResult(scanLoaded(engine, loaded));
+  }
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { buildEngine, scanFile, type EngineSpec, type FileScanResult } from './file-scan.js';
+import { buildEngine, scanFilesInOrder, type EngineSpec, type FileScanResult } from './file-scan.js';
 import type { WalkedFile } from './walker.js';
 
 /** Aim for batches of about this many bytes: big enough to amortise messaging, small enough to balance. */
@@ -48,11 +48,15 @@ export async function scanFiles(spec: EngineSpec, files: WalkedFile[], options: 
   if (count <= 1) {
     const engine = await buildEngine(spec);
     const results: FileScanResult[] = [];
-    for (const file of files) {
-      if (options.signal?.aborted) break;
-      results.push(await scanFile(engine, file));
-      options.onProgress?.(results.length, files.length);
-    }
+    await scanFilesInOrder(
+      engine,
+      files,
+      (result) => {
+        results.push(result);
+        options.onProgress?.(results.length, files.length);
+      },
+      options.signal,
+    );
     return results;
   }
 

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { InvalidInputError, messageOf } from '../../core/errors.js';
 import { SEVERITIES, type Severity } from '../../core/findings.js';
-import { compileSchema, describeSchemaError } from '../../core/schema.js';
+import { readJsonFile } from '../../core/json-file.js';
+import { compileSchema, describeSchemaError, type Validator } from '../../core/schema.js';
 import type { Engine, RawMatch } from '../types.js';
 import { inSpans, lexSource, type LexedSource, type PatternLanguage } from './lexer.js';
 
@@ -92,12 +92,15 @@ const ruleSchema = {
   },
 } as const;
 
-const validateFile = compileSchema<PatternRuleSet>({
+const fileSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['rules'],
   properties: { $schema: { type: 'string' }, rules: { type: 'array', items: ruleSchema } },
-});
+};
+
+// Compiled on first use: scan workers build engines from already-validated rule sets.
+let validateFile: Validator<PatternRuleSet> | undefined;
 
 export const BUILTIN_PATTERN_RULES = fileURLToPath(new URL('../rules/patterns.json', import.meta.url));
 
@@ -156,20 +159,8 @@ function checkRules(rules: PatternRule[], source: string): void {
 }
 
 async function readRulesFile(path: string): Promise<PatternRule[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : messageOf(err);
-    throw new InvalidInputError(`cannot read rules file ${path}: ${why}`);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new InvalidInputError(`${path} is not valid JSON: ${messageOf(err)}`);
-  }
+  const data = await readJsonFile(path, 'rules file');
+  validateFile ??= compileSchema<PatternRuleSet>(fileSchema);
   if (!validateFile(data)) {
     const rules = (data as { rules?: unknown } | null)?.rules;
     const problems = (validateFile.errors ?? []).map((error) => {

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { readJsonFile } from '../../core/json-file.js';
 import { InvalidInputError, messageOf } from '../../core/errors.js';
 import { SEVERITIES, type Severity } from '../../core/findings.js';
-import { assertValid, compileSchema } from '../../core/schema.js';
+import { assertValid, compileSchema, type Validator } from '../../core/schema.js';
 import type { PlaceholderLevel } from '../placeholders.js';
 
 /**
@@ -122,7 +122,8 @@ export const secretRulesFileSchema = {
   },
 } as const;
 
-const validateRulesFile = compileSchema<SecretRulesFile>(secretRulesFileSchema);
+// Compiled on first use: scan workers import this module for its checks but never validate files.
+let validateRulesFile: Validator<SecretRulesFile> | undefined;
 
 /** The built-in rules file, next to this module in src/ (vitest, tsx) and in dist/ (copied by the build). */
 export const BUILTIN_SECRET_RULES_FILE = fileURLToPath(new URL('./secrets.json', import.meta.url));
@@ -164,6 +165,7 @@ export function checkSecretRule(rule: SecretRule, source: string): void {
 
 /** Validates a parsed rules file (schema, unique ids, every regex); `source` names it in errors. */
 export function parseSecretRulesFile(value: unknown, source: string): SecretRulesFile {
+  validateRulesFile ??= compileSchema<SecretRulesFile>(secretRulesFileSchema);
   const file = assertValid(validateRulesFile, value, source);
   const seen = new Set<string>();
   for (const [i, rule] of file.rules.entries()) {
