@@ -77,6 +77,18 @@ describe('govctl cli', () => {
     expect(verbose.stderr).toMatch(STACK_FRAME);
   });
 
+  it('serve on a busy port fails clearly and still shows the admin key it stored', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as AddressInfo).port;
+    const dataDir = join(home, 'busy-data');
+    const result = await govctl(['serve', '--port', String(port), '--data-dir', dataDir, '--log-level', 'silent']);
+    await new Promise<void>((r) => busy.close(() => r()));
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);
+    expect(result.stderr).toMatch(/[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}/);
+  });
+
   it('says a DNS failure is one, with exit 3', async () => {
     const result = await govctl(['health', '--url', 'http://no-such-host.invalid:8080']);
     expect(result.exitCode).toBe(3);

@@ -8,30 +8,17 @@ import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { call, createKey } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { BackupInfo as ServerBackupInfo } from '../../src/server/backups.js';
+import type { ApiKeyView } from '../../src/server/store/keys.js';
 
 /**
  * Backups of the reference server, end to end over HTTP on a real SQLite state: snapshot,
  * list, download, verify, restore (and the pre-restore backup it leaves), corruption, delete.
  */
 
-interface BackupInfo {
-  id: string;
-  backup_file: string;
-  size_bytes: number;
-  sha256: string;
-  compressed: boolean;
-  created_at: string;
-}
+type BackupInfo = ServerBackupInfo;
 
-interface KeyView {
-  key_id: string;
-  name: string;
-  role: string;
-  active: boolean;
-  created_at: string;
-  last_used: string | null;
-  requests_count: number;
-}
+type KeyView = ApiKeyView;
 
 /** Everything the admin API shows of the state, comparable across a restore. */
 interface StateView {

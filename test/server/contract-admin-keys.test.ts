@@ -2,21 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ISO_INSTANT, UUID_V4, expectError, expectFieldError, keyIdOf, secretOf } from '../helpers/contract.js';
 import { call, createKey } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { ApiKeyView } from '../../src/server/store/keys.js';
 
 const LIST_FIELDS = ['active', 'created_at', 'id', 'key_id', 'last_used', 'name', 'requests_count', 'role'];
 const CREATE_FIELDS = ['api_key', 'created_at', 'id', 'key_id', 'name', 'role'];
 const TOKEN = /^([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/;
 
-interface KeyView {
-  id: number;
-  key_id: string;
-  name: string;
-  role: string;
-  active: boolean;
-  created_at: string;
-  last_used: string | null;
-  requests_count: number;
-}
+type KeyView = ApiKeyView;
 
 describe('admin API: keys', () => {
   let s: TestServer;

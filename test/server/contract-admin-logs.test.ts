@@ -2,21 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ISO_INSTANT, UUID_V4, check, expectFieldError, keyIdOf } from '../helpers/contract.js';
 import { call, createKey } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { UsageLogView } from '../../src/server/store/usage-log.js';
 
 const LOG_FIELDS = ['allowed', 'api_key_name', 'id', 'key_id', 'latency_ms', 'model', 'operation', 'reason', 'risk_score', 'timestamp'];
 
-interface LogEntry {
-  id: string;
-  timestamp: string;
-  key_id: string;
-  api_key_name: string;
-  model: string;
-  operation: string;
-  allowed: boolean;
-  risk_score: number;
-  reason: string;
-  latency_ms: number;
-}
+type LogEntry = UsageLogView;
 
 interface Sent {
   id: string;

@@ -2,18 +2,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { check, expectError, expectFieldError } from '../helpers/contract.js';
 import { call, createKey } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { PolicyView } from '../../src/server/store/policies.js';
 
 const POLICY_FIELDS = ['description', 'enabled', 'id', 'key', 'name', 'value', 'violations_count'];
 
-interface Policy {
-  id: number;
-  key: string;
-  name: string;
-  description: string;
-  enabled: boolean;
-  value: unknown;
-  violations_count: number;
-}
+type Policy = PolicyView;
 
 describe('admin API: policies', () => {
   let s: TestServer;

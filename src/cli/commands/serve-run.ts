@@ -52,11 +52,17 @@ export async function serveCommand(app: CliApp, flags: ServeFlags): Promise<numb
     throw new OperationFailedError(`cannot open the server state in ${dataDir}: ${(err as Error).message}`);
   }
 
+  const showGeneratedKey = () =>
+    app.io.stderr.write(
+      `\nFirst start: created an admin key. It is shown this once; store it now (e.g. export GOVCTL_ADMIN_KEY=...):\n\n  ${server.generatedAdminToken}\n\n`,
+    );
   let url: string;
   try {
     url = await server.listen(flags.host, port);
   } catch (err) {
     await server.close();
+    // The key is already stored in the data dir: withholding it now would lock the user out.
+    if (server.generatedAdminToken) showGeneratedKey();
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
     throw new OperationFailedError(`cannot listen on ${flags.host}:${port}: ${why}`, {
@@ -68,9 +74,7 @@ export async function serveCommand(app: CliApp, flags: ServeFlags): Promise<numb
   if (app.json) app.print(JSON.stringify({ url, pid: process.pid, data_dir: dataDir }));
   else app.print(`govctl serve: listening on ${url} (data: ${dataDir})`);
   if (server.generatedAdminToken) {
-    app.io.stderr.write(
-      `\nFirst start: created an admin key. It is shown this once; store it now (e.g. export GOVCTL_ADMIN_KEY=...):\n\n  ${server.generatedAdminToken}\n\n`,
-    );
+    showGeneratedKey();
   } else if (generatedInto) {
     app.info(`first start: admin key written to ${generatedInto} (mode 0600)`);
   }
