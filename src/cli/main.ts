@@ -92,6 +92,11 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     await program.parseAsync(argv);
     return registry.exit.code;
   } catch (err) {
+    // Whatever an interrupted operation threw (an aborted request, a cancelled child), Ctrl-C is the cause.
+    if (controller.signal.aborted && !(err instanceof CommanderError)) {
+      io.stderr.write('govctl: interrupted\n');
+      return ExitCode.interrupted;
+    }
     return reportError(err, io, argv.includes('--verbose'), program);
   } finally {
     await registry.app.runCleanups();
