@@ -1,16 +1,24 @@
 import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../core/errors.js';
 import type { CliApp } from './app.js';
 
-export interface ConfirmFlags {
+/** The flags every destructive command takes. */
+export interface DestructiveFlags {
   yes?: boolean;
+  dryRun?: boolean;
+}
+
+/** Adds --yes and --dry-run to a destructive command. */
+export function destructive(command: Command, dryRunHelp = 'show what would happen, change nothing'): Command {
+  return command.option('-y, --yes', 'do not ask for confirmation').option('--dry-run', dryRunHelp);
 }
 
 /**
  * Asks before a destructive step, `what` being e.g. 'revoke key "ci" (id)'. --yes skips the
  * question; without a terminal to ask on, the command refuses (exit 2) rather than guess.
  */
-export async function confirm(app: CliApp, what: string, flags: ConfirmFlags, consequence?: string): Promise<boolean> {
+export async function confirm(app: CliApp, what: string, flags: DestructiveFlags, consequence?: string): Promise<boolean> {
   if (flags.yes) return true;
   if (!app.io.stdinIsTTY) {
     throw new UsageError(`refusing to ${what} without confirmation`, {

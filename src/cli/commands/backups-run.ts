@@ -4,10 +4,9 @@ import type { GovernanceClient } from '../../client/governance-client.js';
 import type { BackupInfo } from '../../client/shapes.js';
 import { ExitCode, NotFoundError, OperationFailedError, UsageError } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
-import { cancelled, confirm, dryRun } from '../confirm.js';
+import { cancelled, confirm, dryRun, type DestructiveFlags } from '../confirm.js';
 import { renderKeyValues, renderTable } from '../render/output.js';
 import { humanBytes, shortTime } from '../render/time.js';
-import type { ConfirmableFlags } from './backups.js';
 
 function backupRows(b: BackupInfo): Array<[string, string | number | undefined]> {
   return [
@@ -73,7 +72,7 @@ export async function downloadBackupCommand(app: CliApp, id: string, file: strin
   return ExitCode.ok;
 }
 
-export async function restoreBackupCommand(app: CliApp, id: string, flags: ConfirmableFlags): Promise<number> {
+export async function restoreBackupCommand(app: CliApp, id: string, flags: DestructiveFlags): Promise<number> {
   const { client } = await app.client('admin');
   const verified = await client.verifyBackup(id);
   if (!verified.ok) {
@@ -88,7 +87,7 @@ export async function restoreBackupCommand(app: CliApp, id: string, flags: Confi
   return ExitCode.ok;
 }
 
-export async function deleteBackupCommand(app: CliApp, id: string, flags: ConfirmableFlags): Promise<number> {
+export async function deleteBackupCommand(app: CliApp, id: string, flags: DestructiveFlags): Promise<number> {
   const { client } = await app.client('admin');
   const backup = await findBackup(client, id);
   const what = `delete backup ${id} (${shortTime(backup.created_at)}, ${humanBytes(backup.size_bytes)})`;
@@ -100,7 +99,7 @@ export async function deleteBackupCommand(app: CliApp, id: string, flags: Confir
   return ExitCode.ok;
 }
 
-export async function pruneBackupsCommand(app: CliApp, flags: ConfirmableFlags & { keepLast: string }): Promise<number> {
+export async function pruneBackupsCommand(app: CliApp, flags: DestructiveFlags & { keepLast: string }): Promise<number> {
   const keep = Number(flags.keepLast);
   if (!/^\d+$/.test(flags.keepLast)) throw new UsageError(`invalid --keep-last "${flags.keepLast}": use a whole number >= 0`);
   const { client } = await app.client('admin');

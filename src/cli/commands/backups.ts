@@ -1,14 +1,10 @@
 import type { Command } from 'commander';
+import { destructive, type DestructiveFlags } from '../confirm.js';
 import { action, type Registry } from '../main.js';
 
 export interface BackupDownloadFlags {
   out?: string;
   force?: boolean;
-}
-
-export interface ConfirmableFlags {
-  yes?: boolean;
-  dryRun?: boolean;
 }
 
 export function registerBackups(program: Command, registry: Registry): void {
@@ -42,27 +38,20 @@ export function registerBackups(program: Command, registry: Registry): void {
       ),
     );
 
-  backups
-    .command('restore <id>')
-    .description('replace the server state with a backup (verified first; the server backs up the current state)')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .option('--dry-run', 'verify and show what would happen, change nothing')
-    .action(action(registry, async (id: string, flags: ConfirmableFlags) => (await commands()).restoreBackupCommand(registry.app, id, flags)));
+  destructive(
+    backups.command('restore <id>').description('replace the server state with a backup (verified first; the server backs up the current state)'),
+    'verify and show what would happen, change nothing',
+  )
+    .action(action(registry, async (id: string, flags: DestructiveFlags) => (await commands()).restoreBackupCommand(registry.app, id, flags)));
 
-  backups
-    .command('delete <id>')
-    .description('delete a backup')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .option('--dry-run', 'show what would happen, change nothing')
-    .action(action(registry, async (id: string, flags: ConfirmableFlags) => (await commands()).deleteBackupCommand(registry.app, id, flags)));
+  destructive(backups.command('delete <id>').description('delete a backup'))
+    .action(action(registry, async (id: string, flags: DestructiveFlags) => (await commands()).deleteBackupCommand(registry.app, id, flags)));
 
-  backups
-    .command('prune')
-    .description('delete all but the newest N backups')
-    .requiredOption('--keep-last <n>', 'how many of the newest backups to keep')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .option('--dry-run', 'list what would be deleted, delete nothing')
+  destructive(
+    backups.command('prune').description('delete all but the newest N backups').requiredOption('--keep-last <n>', 'how many of the newest backups to keep'),
+    'list what would be deleted, delete nothing',
+  )
     .action(
-      action(registry, async (flags: ConfirmableFlags & { keepLast: string }) => (await commands()).pruneBackupsCommand(registry.app, flags)),
+      action(registry, async (flags: DestructiveFlags & { keepLast: string }) => (await commands()).pruneBackupsCommand(registry.app, flags)),
     );
 }

@@ -1,10 +1,10 @@
 import type { ApiKeyInfo } from '../../client/shapes.js';
 import { ExitCode, NotFoundError, OperationFailedError } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
-import { cancelled, confirm, dryRun } from '../confirm.js';
+import { cancelled, confirm, dryRun, type DestructiveFlags } from '../confirm.js';
 import { renderTable } from '../render/output.js';
 import { shortTime } from '../render/time.js';
-import type { DestructiveFlags, KeyCreateFlags, KeyListFlags } from './keys.js';
+import type { KeyCreateFlags, KeyListFlags } from './keys.js';
 
 const SHOWN_ONCE = 'This token is shown once and cannot be retrieved again: store it now (e.g. in your secret manager).';
 

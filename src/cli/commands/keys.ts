@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { destructive, type DestructiveFlags } from '../confirm.js';
 import { action, type Registry } from '../main.js';
 
 export interface KeyCreateFlags {
@@ -9,11 +10,6 @@ export interface KeyCreateFlags {
 
 export interface KeyListFlags {
   all?: boolean;
-}
-
-export interface DestructiveFlags {
-  yes?: boolean;
-  dryRun?: boolean;
 }
 
 export function registerKeys(program: Command, registry: Registry): void {
@@ -35,17 +31,9 @@ export function registerKeys(program: Command, registry: Registry): void {
     .option('-a, --all', 'include inactive keys')
     .action(action(registry, async (flags: KeyListFlags) => (await commands()).listKeysCommand(registry.app, flags)));
 
-  keys
-    .command('rotate <key-id>')
-    .description('issue a new token for a key; the old token stops working at once')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .option('--dry-run', 'show what would happen, change nothing')
+  destructive(keys.command('rotate <key-id>').description('issue a new token for a key; the old token stops working at once'))
     .action(action(registry, async (keyId: string, flags: DestructiveFlags) => (await commands()).rotateKeyCommand(registry.app, keyId, flags)));
 
-  keys
-    .command('revoke <key-id>')
-    .description('revoke a key; requests with it are refused from now on')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .option('--dry-run', 'show what would happen, change nothing')
+  destructive(keys.command('revoke <key-id>').description('revoke a key; requests with it are refused from now on'))
     .action(action(registry, async (keyId: string, flags: DestructiveFlags) => (await commands()).revokeKeyCommand(registry.app, keyId, flags)));
 }
