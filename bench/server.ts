@@ -18,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { newApiToken } from '../src/core/api-token.js';
-import { writeFileAtomic } from '../src/core/atomic-write.js';
+import { writeFileDurable } from '../src/core/durable-write.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'govctl.js');
@@ -909,7 +909,7 @@ async function main(): Promise<number> {
   };
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   const out = opts.jsonOut ?? join(ROOT, 'reports', `bench-server-${stamp}.json`);
-  await writeFileAtomic(out, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileDurable(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`report: ${out}`);
 
   await cleanupAll();

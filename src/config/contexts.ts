@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../core/atomic-write.js';
+import { writeFileDurable } from '../core/durable-write.js';
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
 import { assertValid, compileSchema, type Validator } from '../core/schema.js';
 
@@ -91,7 +91,7 @@ export async function isWorldReadable(path: string): Promise<boolean> {
 
 /** Written atomically, readable by the owner only: it may name where secrets live. */
 export async function saveConfig(path: string, config: GovctlConfig): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, dirMode: 0o700 });
+  await writeFileDurable(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600, dirMode: 0o700 });
 }
 
 export function setContext(config: GovctlConfig, name: string, entry: ContextEntry): GovctlConfig {

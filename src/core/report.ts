@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, platform, release } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileDurable } from './durable-write.js';
 import { govctlVersion } from './version.js';
 
 export type RunStatus = 'passed' | 'failed' | 'error' | 'interrupted';
@@ -45,6 +45,6 @@ export function buildReport<T>(
 /** Writes `<dir>/<run-id>/<kind>.json` atomically and returns its path. */
 export async function writeReport<T>(dir: string, kind: string, report: ReportEnvelope<T>): Promise<string> {
   const path = join(dir, report.run.id, `${kind}.json`);
-  await writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileDurable(path, `${JSON.stringify(report, null, 2)}\n`);
   return path;
 }

@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '../core/atomic-write.js';
+import { writeFileDurable } from '../core/durable-write.js';
 import { readJsonFile } from '../core/json-file.js';
 import type { Finding } from '../core/findings.js';
 import { assertValid, compileSchema, type Validator } from '../core/schema.js';
@@ -44,5 +44,5 @@ export async function writeBaseline(path: string, findings: Finding[]): Promise<
     .sort((a, b) => a.file.localeCompare(b.file) || a.rule.localeCompare(b.rule) || a.fingerprint.localeCompare(b.fingerprint));
   const unique = entries.filter((e, i) => i === 0 || e.fingerprint !== entries[i - 1]!.fingerprint);
   const baseline: Baseline = { schema: 'govctl.scan-baseline/v1', findings: unique };
-  await writeFileAtomic(path, `${JSON.stringify(baseline, null, 2)}\n`);
+  await writeFileDurable(path, `${JSON.stringify(baseline, null, 2)}\n`);
 }

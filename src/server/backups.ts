@@ -6,7 +6,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { writeFileAtomic } from '../core/atomic-write.js';
+import { writeFileDurable } from '../core/durable-write.js';
 import { migrate } from './store/database.js';
 import { MIGRATIONS, STATE_TABLES } from './store/schema.js';
 import type { ServerState } from './store/state.js';
@@ -235,7 +235,7 @@ export class BackupManager {
       compressed: compress,
       created_at: new Date().toISOString(),
     };
-    await writeFileAtomic(join(this.dir, `${id}.json`), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    await writeFileDurable(join(this.dir, `${id}.json`), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
     return info;
   }
 

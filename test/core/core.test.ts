@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isWellFormedApiToken, newApiToken, parseApiToken, redactApiToken } from '../../src/core/api-token.js';
-import { writeFileAtomic } from '../../src/core/atomic-write.js';
+import { writeFileDurable } from '../../src/core/durable-write.js';
 import { parseDuration, parseRate } from '../../src/core/duration.js';
 import { assertValid, compileSchema } from '../../src/core/schema.js';
 
@@ -58,12 +58,12 @@ describe('schema validation', () => {
   });
 });
 
-describe('writeFileAtomic', () => {
+describe('writeFileDurable', () => {
   it('replaces content whole, with the asked mode, leaving no temp files', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'govctl-atomic-'));
     const path = join(dir, 'sub', 'f.json');
-    await writeFileAtomic(path, 'one', { mode: 0o600 });
-    await writeFileAtomic(path, 'two', { mode: 0o600 });
+    await writeFileDurable(path, 'one', { mode: 0o600 });
+    await writeFileDurable(path, 'two', { mode: 0o600 });
     expect(await readFile(path, 'utf8')).toBe('two');
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect(await readdir(join(dir, 'sub'))).toEqual(['f.json']);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { newApiToken } from '../../core/api-token.js';
-import { writeFileAtomic } from '../../core/atomic-write.js';
+import { writeFileDurable } from '../../core/durable-write.js';
 import { ExitCode, InvalidInputError, OperationFailedError, UsageError } from '../../core/errors.js';
 import { parseRate } from '../../core/duration.js';
 import { BootstrapTokenError, buildServer, type GovernanceServer } from '../../server/app.js';
@@ -21,7 +21,7 @@ async function bootstrapToken(app: CliApp, keyFile: string | undefined): Promise
     }
   }
   const fresh = newApiToken().token;
-  await writeFileAtomic(keyFile, `${fresh}\n`, { mode: 0o600, dirMode: 0o700 });
+  await writeFileDurable(keyFile, `${fresh}\n`, { mode: 0o600, dirMode: 0o700 });
   return { token: fresh, generatedInto: keyFile };
 }
 
