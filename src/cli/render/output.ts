@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import stringWidth from 'string-width';
+import { visible } from './visible.js';
 
 export type Cell = string | number | boolean | null | undefined;
 
@@ -14,7 +15,8 @@ function displayWidth(text: string): number {
 
 function cellText(value: Cell): string {
   if (value === null || value === undefined) return '-';
-  return String(value);
+  // Cells carry server- and tenant-supplied text: never let it reach the terminal raw.
+  return visible(String(value));
 }
 
 /**
