@@ -5,7 +5,7 @@ import type { BackupInfo } from '../../client/shapes.js';
 import { ExitCode, NotFoundError, OperationFailedError, UsageError } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
 import { cancelled, confirm, dryRun, type DestructiveFlags } from '../confirm.js';
-import { renderKeyValues, renderTable } from '../render/output.js';
+import { renderKeyValues, renderTable, styled } from '../render/output.js';
 import { humanBytes, shortTime } from '../render/time.js';
 
 function backupRows(b: BackupInfo): Array<[string, string | number | undefined]> {
@@ -56,7 +56,7 @@ export async function verifyBackupCommand(app: CliApp, id: string): Promise<numb
   if (app.json) app.printJson(result);
   else {
     const s = app.style;
-    app.print(renderKeyValues([['backup', id], ['ok', result.ok ? s.green('yes') : s.red('no')], ['integrity', result.integrity], ['sha256', result.sha256]], s));
+    app.print(renderKeyValues([['backup', id], ['ok', styled(result.ok ? s.green('yes') : s.red('no'))], ['integrity', result.integrity], ['sha256', result.sha256]], s));
   }
   return result.ok ? ExitCode.ok : ExitCode.failed;
 }

@@ -1,7 +1,8 @@
 import type { HealthReport } from '../../client/governance-client.js';
 import { AuthError, ExitCode } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
-import { renderKeyValues } from '../render/output.js';
+import { renderKeyValues, styled, type Cell } from '../render/output.js';
+import { visible } from '../render/visible.js';
 
 type AdminCheck = 'ok' | 'refused' | 'not configured';
 
@@ -33,14 +34,14 @@ export async function healthCommand(app: CliApp, options: { detailed: boolean })
 
 function render(app: CliApp, url: string, kind: string, health: HealthReport, admin: AdminCheck): string {
   const s = app.style;
-  const status = health.healthy ? s.green(health.status) : s.red(health.status);
-  const rows: Array<[string, string | number | undefined]> = [
-    ['status', `${status} (HTTP ${health.http_status})`],
+  const status = health.healthy ? s.green(visible(health.status)) : s.red(visible(health.status));
+  const rows: Array<[string, Cell]> = [
+    ['status', styled(`${status} (HTTP ${health.http_status})`)],
     ['url', `${url}${kind === 'embedded' ? ' (embedded)' : ''}`],
     ['version', health.version],
     ['uptime', health.uptime_s === undefined ? undefined : `${health.uptime_s} s`],
     ['latency', `${health.latency_ms} ms`],
-    ['admin key', admin === 'refused' ? s.red(admin) : admin],
+    ['admin key', admin === 'refused' ? styled(s.red(admin)) : admin],
   ];
   for (const [name, value] of Object.entries(health.components ?? {})) {
     rows.push([`  ${name}`, typeof value === 'string' ? value : JSON.stringify(value)]);

@@ -2,7 +2,7 @@ import type { ApiKeyInfo } from '../../client/shapes.js';
 import { ExitCode, NotFoundError, OperationFailedError } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
 import { cancelled, confirm, dryRun, type DestructiveFlags } from '../confirm.js';
-import { renderTable } from '../render/output.js';
+import { renderTable, styled } from '../render/output.js';
 import { shortTime } from '../render/time.js';
 import type { KeyCreateFlags, KeyListFlags } from './keys.js';
 
@@ -36,7 +36,7 @@ export async function listKeysCommand(app: CliApp, flags: KeyListFlags): Promise
   app.print(
     renderTable(
       ['NAME', 'KEY ID', 'ROLE', 'ACTIVE', 'CREATED', 'LAST USED', 'REQUESTS'],
-      keys.map((k) => [k.name, k.key_id, k.role, k.active ? s.green('yes') : s.red('no'), shortTime(k.created_at), shortTime(k.last_used), k.requests_count ?? '-']),
+      keys.map((k) => [k.name, k.key_id, k.role, styled(k.active ? s.green('yes') : s.red('no')), shortTime(k.created_at), shortTime(k.last_used), k.requests_count ?? '-']),
       s,
     ),
   );

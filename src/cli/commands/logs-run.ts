@@ -4,7 +4,7 @@ import type { LogEntry } from '../../client/shapes.js';
 import { parseDuration } from '../../core/duration.js';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
-import { renderTable } from '../render/output.js';
+import { renderTable, styled } from '../render/output.js';
 import { shortTime } from '../render/time.js';
 import type { LogsFlags } from './logs.js';
 
@@ -62,7 +62,7 @@ function table(app: CliApp, logs: LogEntry[]): string {
     ['TIME', 'DECISION', 'MODEL', 'OPERATION', 'RISK', 'REASON', 'KEY', 'LATENCY'],
     logs.map((l) => [
       shortTime(l.timestamp),
-      l.allowed ? s.green('allowed') : s.red('blocked'),
+      styled(l.allowed ? s.green('allowed') : s.red('blocked')),
       l.model,
       l.operation,
       l.risk_score,

@@ -2,7 +2,7 @@ import type { GovernanceClient } from '../../client/governance-client.js';
 import type { PolicyInfo } from '../../client/shapes.js';
 import { ExitCode, InvalidInputError, NotFoundError } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
-import { renderKeyValues, renderTable } from '../render/output.js';
+import { renderKeyValues, renderTable, styled } from '../render/output.js';
 
 export function parseValue(text: string): unknown {
   try {
@@ -32,7 +32,7 @@ function renderPolicy(app: CliApp, p: PolicyInfo): string {
       ['key', p.key],
       ['id', p.id === undefined ? undefined : String(p.id)],
       ['name', p.name],
-      ['enabled', p.enabled ? s.green('yes') : s.red('no')],
+      ['enabled', styled(p.enabled ? s.green('yes') : s.red('no'))],
       ['value', p.value === undefined ? undefined : JSON.stringify(p.value)],
       ['violations', p.violations_count],
       ['description', p.description],
@@ -51,7 +51,7 @@ export async function listPoliciesCommand(app: CliApp): Promise<number> {
     app.print(
       renderTable(
         ['KEY', 'ENABLED', 'VALUE', 'VIOLATIONS', 'NAME'],
-        policies.map((p) => [label(p), p.enabled ? s.green('yes') : s.red('no'), p.value === undefined ? '-' : JSON.stringify(p.value), p.violations_count ?? '-', p.name ?? '-']),
+        policies.map((p) => [label(p), styled(p.enabled ? s.green('yes') : s.red('no')), p.value === undefined ? '-' : JSON.stringify(p.value), p.violations_count ?? '-', p.name ?? '-']),
         s,
       ),
     );

@@ -6,7 +6,7 @@ import { atOrAbove, SEVERITIES, type Finding, type Severity } from '../../core/f
 import { buildReport, newRunId, writeReport } from '../../core/report.js';
 import type { ScanResult } from '../../scan/scanner.js';
 import type { CliApp } from '../app.js';
-import { renderTable } from '../render/output.js';
+import { renderTable, styled } from '../render/output.js';
 import { humanBytes } from '../render/time.js';
 import type { ScanFlags } from './scan.js';
 
@@ -85,7 +85,7 @@ function renderScan(app: CliApp, result: ScanResult, failOn: string): string {
     lines.push(
       renderTable(
         ['SEVERITY', 'RULE', 'LOCATION', 'EVIDENCE'],
-        result.findings.map((f) => [colour[f.severity](f.severity), f.rule, where(f), f.evidence]),
+        result.findings.map((f) => [styled(colour[f.severity](f.severity)), f.rule, where(f), f.evidence]),
         s,
       ).trimEnd(),
       '',

@@ -2,7 +2,17 @@ import type { ChalkInstance } from 'chalk';
 import stringWidth from 'string-width';
 import { visible } from './visible.js';
 
-export type Cell = string | number | boolean | null | undefined;
+/** Text govctl itself styled (colour codes included); shown as is, unlike every other cell. */
+export interface Styled {
+  readonly styled: string;
+}
+
+/** Marks text that govctl composed and coloured, so the table does not escape its colour codes. */
+export function styled(text: string): Styled {
+  return { styled: text };
+}
+
+export type Cell = string | number | boolean | null | undefined | Styled;
 
 const GAP = '  ';
 
@@ -15,6 +25,7 @@ function displayWidth(text: string): number {
 
 function cellText(value: Cell): string {
   if (value === null || value === undefined) return '-';
+  if (typeof value === 'object') return value.styled;
   // Cells carry server- and tenant-supplied text: never let it reach the terminal raw.
   return visible(String(value));
 }
