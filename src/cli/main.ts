@@ -1,40 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, UsageError, isGovctlError, messageOf } from '../core/errors.js';
+import { ExitCode, isGovctlError, messageOf } from '../core/errors.js';
 import { govctlVersion } from '../core/version.js';
 import { CliApp } from './app.js';
-import { registerBackups } from './commands/backups.js';
-import { registerConfig } from './commands/config.js';
-import { registerHealth } from './commands/health.js';
-import { registerKeys } from './commands/keys.js';
-import { registerLogs } from './commands/logs.js';
-import { registerPolicies } from './commands/policies.js';
-import { registerScan } from './commands/scan.js';
-import { registerServe } from './commands/serve.js';
+import type { Registry } from './command.js';
+import { COMMAND_GROUPS } from './commands/index.js';
 import { processIO, type CliIO } from './io.js';
-import type { OutputFormat } from './render/json.js';
 import { makeStyle, useColor } from './render/style.js';
-
-export interface Registry {
-  app: CliApp;
-  /** Where an action leaves its exit code. */
-  exit: { code: number };
-}
-
-/** Wraps a command action: its return value (a number) is the exit code. */
-export function action<A extends unknown[]>(
-  registry: Registry,
-  run: (...args: A) => Promise<number | void>,
-  outputs: readonly OutputFormat[] = ['table', 'json'],
-): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    const output = registry.app.globals.output;
-    if (!outputs.includes(output)) {
-      throw new UsageError(`-o ${output} is not available for this command; use ${outputs.join(' or ')}`);
-    }
-    const code = await run(...args);
-    registry.exit.code = code ?? ExitCode.ok;
-  };
-}
 
 export function buildProgram(io: CliIO, signal: AbortSignal): { program: Command; registry: Registry } {
   const program = new Command('govctl');
@@ -62,14 +33,7 @@ export function buildProgram(io: CliIO, signal: AbortSignal): { program: Command
       outputError: (text, write) => write(style().red(text)),
     });
 
-  registerServe(program, registry);
-  registerHealth(program, registry);
-  registerKeys(program, registry);
-  registerPolicies(program, registry);
-  registerLogs(program, registry);
-  registerBackups(program, registry);
-  registerScan(program, registry);
-  registerConfig(program, registry);
+  for (const register of COMMAND_GROUPS) register(program, registry);
   return { program, registry };
 }
 

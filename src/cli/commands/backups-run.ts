@@ -8,6 +8,11 @@ import { cancelled, confirm, dryRun, type DestructiveFlags } from '../confirm.js
 import { renderKeyValues, renderTable, styled } from '../render/output.js';
 import { humanBytes, shortTime } from '../render/time.js';
 
+export interface BackupDownloadFlags {
+  out?: string;
+  force?: boolean;
+}
+
 function backupRows(b: BackupInfo): Array<[string, string | number | undefined]> {
   return [
     ['id', b.id],

@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
 import { destructive, type DestructiveFlags } from '../confirm.js';
-import { action, type Registry } from '../main.js';
-
-export interface BackupDownloadFlags {
-  out?: string;
-  force?: boolean;
-}
+import { action, type Registry } from '../command.js';
+import type { BackupDownloadFlags } from './backups-run.js';
 
 export function registerBackups(program: Command, registry: Registry): void {
   const commands = () => import('./backups-run.js');

@@ -11,7 +11,12 @@ import {
 import { ExitCode, UsageError } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
 import { renderTable } from '../render/output.js';
-import type { SetContextFlags } from './config.js';
+
+export interface SetContextFlags {
+  adminKeyEnv?: string;
+  adminKeyFile?: string;
+  storeSecret?: boolean;
+}
 
 function validateUrl(text: string): void {
   let url: URL;

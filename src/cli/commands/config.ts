@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
-import { action, type Registry } from '../main.js';
-
-export interface SetContextFlags {
-  adminKeyEnv?: string;
-  adminKeyFile?: string;
-  storeSecret?: boolean;
-}
+import { action, type Registry } from '../command.js';
+import type { SetContextFlags } from './config-run.js';
 
 export function registerConfig(program: Command, registry: Registry): void {
   const config = program

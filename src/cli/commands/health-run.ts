@@ -4,6 +4,10 @@ import type { CliApp } from '../app.js';
 import { renderKeyValues, styled, type Cell } from '../render/output.js';
 import { visible } from '../render/visible.js';
 
+export interface HealthFlags {
+  detailed?: boolean;
+}
+
 type AdminCheck = 'ok' | 'refused' | 'not configured';
 
 export async function healthCommand(app: CliApp, options: { detailed: boolean }): Promise<number> {

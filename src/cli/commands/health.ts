@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { action, type Registry } from '../main.js';
-
-export interface HealthFlags {
-  detailed?: boolean;
-}
+import { action, type Registry } from '../command.js';
+import type { HealthFlags } from './health-run.js';
 
 export function registerHealth(program: Command, registry: Registry): void {
   program

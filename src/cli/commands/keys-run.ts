@@ -4,7 +4,16 @@ import type { CliApp } from '../app.js';
 import { cancelled, confirm, dryRun, type DestructiveFlags } from '../confirm.js';
 import { renderTable, styled } from '../render/output.js';
 import { shortTime } from '../render/time.js';
-import type { KeyCreateFlags, KeyListFlags } from './keys.js';
+
+export interface KeyCreateFlags {
+  name: string;
+  role: 'user' | 'admin';
+  customer?: string;
+}
+
+export interface KeyListFlags {
+  all?: boolean;
+}
 
 const SHOWN_ONCE = 'This token is shown once and cannot be retrieved again: store it now (e.g. in your secret manager).';
 

@@ -1,16 +1,7 @@
 import { Option, type Command } from 'commander';
 import { destructive, type DestructiveFlags } from '../confirm.js';
-import { action, type Registry } from '../main.js';
-
-export interface KeyCreateFlags {
-  name: string;
-  role: 'user' | 'admin';
-  customer?: string;
-}
-
-export interface KeyListFlags {
-  all?: boolean;
-}
+import { action, type Registry } from '../command.js';
+import type { KeyCreateFlags, KeyListFlags } from './keys-run.js';
 
 export function registerKeys(program: Command, registry: Registry): void {
   const commands = () => import('./keys-run.js');

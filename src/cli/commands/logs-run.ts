@@ -6,7 +6,18 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
 import { renderTable, styled } from '../render/output.js';
 import { shortTime } from '../render/time.js';
-import type { LogsFlags } from './logs.js';
+
+export interface LogsFlags {
+  model?: string;
+  allowed?: boolean;
+  blocked?: boolean;
+  since?: string;
+  until?: string;
+  limit: string;
+  page: string;
+  follow?: boolean;
+  interval: string;
+}
 
 const SERVER_MAX_PAGE = 100;
 

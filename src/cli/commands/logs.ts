@@ -1,17 +1,6 @@
 import type { Command } from 'commander';
-import { action, type Registry } from '../main.js';
-
-export interface LogsFlags {
-  model?: string;
-  allowed?: boolean;
-  blocked?: boolean;
-  since?: string;
-  until?: string;
-  limit: string;
-  page: string;
-  follow?: boolean;
-  interval: string;
-}
+import { action, type Registry } from '../command.js';
+import type { LogsFlags } from './logs-run.js';
 
 export function registerLogs(program: Command, registry: Registry): void {
   program

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, type Registry } from '../main.js';
+import { action, type Registry } from '../command.js';
 
 export function registerPolicies(program: Command, registry: Registry): void {
   const commands = () => import('./policies-run.js');

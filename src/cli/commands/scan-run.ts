@@ -8,7 +8,19 @@ import type { ScanResult } from '../../scan/scanner.js';
 import type { CliApp } from '../app.js';
 import { renderTable, styled } from '../render/output.js';
 import { humanBytes } from '../render/time.js';
-import type { ScanFlags } from './scan.js';
+
+export interface ScanFlags {
+  rules?: string;
+  disable: string[];
+  baseline?: string;
+  writeBaseline?: string;
+  gitignore: boolean;
+  git?: boolean;
+  failOn: 'critical' | 'high' | 'medium' | 'low' | 'none';
+  maxFileSize: string;
+  workers?: string;
+  out?: string | true;
+}
 
 async function loadRules(kind: 'secrets' | 'patterns', flags: ScanFlags): Promise<unknown> {
   const options = { ...(flags.rules ? { extraRulesFile: flags.rules } : {}), disable: flags.disable };

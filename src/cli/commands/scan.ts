@@ -1,18 +1,6 @@
 import { Option, type Command } from 'commander';
-import { action, type Registry } from '../main.js';
-
-export interface ScanFlags {
-  rules?: string;
-  disable: string[];
-  baseline?: string;
-  writeBaseline?: string;
-  gitignore: boolean;
-  git?: boolean;
-  failOn: 'critical' | 'high' | 'medium' | 'low' | 'none';
-  maxFileSize: string;
-  workers?: string;
-  out?: string | true;
-}
+import { action, type Registry } from '../command.js';
+import type { ScanFlags } from './scan-run.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 

@@ -6,7 +6,18 @@ import { ExitCode, InvalidInputError, OperationFailedError, UsageError } from '.
 import { parseRate } from '../../core/duration.js';
 import { BootstrapTokenError, buildServer, type GovernanceServer } from '../../server/app.js';
 import type { CliApp } from '../app.js';
-import type { ServeFlags } from './serve.js';
+
+export interface ServeFlags {
+  host: string;
+  port: string;
+  dataDir: string;
+  rateLimit: string;
+  sync: 'full' | 'normal';
+  corsOrigin?: string[];
+  adminKeyFile?: string;
+  logLevel: string;
+  exitWithStdin?: boolean;
+}
 
 /** The admin key for a first start: the environment, the key file, or none (the server makes one). */
 async function bootstrapToken(app: CliApp, keyFile: string | undefined): Promise<{ token?: string; generatedInto?: string }> {

@@ -1,17 +1,6 @@
 import { Option, type Command } from 'commander';
-import { action, type Registry } from '../main.js';
-
-export interface ServeFlags {
-  host: string;
-  port: string;
-  dataDir: string;
-  rateLimit: string;
-  sync: 'full' | 'normal';
-  corsOrigin?: string[];
-  adminKeyFile?: string;
-  logLevel: string;
-  exitWithStdin?: boolean;
-}
+import { action, type Registry } from '../command.js';
+import type { ServeFlags } from './serve-run.js';
 
 export function registerServe(program: Command, registry: Registry): void {
   program

@@ -1,0 +1,26 @@
+import { ExitCode, UsageError } from '../core/errors.js';
+import type { CliApp } from './app.js';
+import type { OutputFormat } from './render/json.js';
+
+/** What a command group needs from the frame: the invocation, and where to leave its exit code. */
+export interface Registry {
+  app: CliApp;
+  /** Where an action leaves its exit code. */
+  exit: { code: number };
+}
+
+/** Wraps a command action: its return value (a number) is the exit code. */
+export function action<A extends unknown[]>(
+  registry: Registry,
+  run: (...args: A) => Promise<number | void>,
+  outputs: readonly OutputFormat[] = ['table', 'json'],
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    const output = registry.app.globals.output;
+    if (!outputs.includes(output)) {
+      throw new UsageError(`-o ${output} is not available for this command; use ${outputs.join(' or ')}`);
+    }
+    const code = await run(...args);
+    registry.exit.code = code ?? ExitCode.ok;
+  };
+}

@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import type { Registry } from '../command.js';
+import { registerBackups } from './backups.js';
+import { registerConfig } from './config.js';
+import { registerHealth } from './health.js';
+import { registerKeys } from './keys.js';
+import { registerLogs } from './logs.js';
+import { registerPolicies } from './policies.js';
+import { registerScan } from './scan.js';
+import { registerServe } from './serve.js';
+
+/** The one list of command groups, in the order `govctl --help` shows them. */
+export const COMMAND_GROUPS: ReadonlyArray<(program: Command, registry: Registry) => void> = [
+  registerServe,
+  registerHealth,
+  registerKeys,
+  registerPolicies,
+  registerLogs,
+  registerBackups,
+  registerScan,
+  registerConfig,
+];
