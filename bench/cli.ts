@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { startEmbeddedServer, GOVCTL_BIN } from '../src/target/embedded.js';
+import { GOVCTL_BIN, killManagedServersSync, startManagedServer } from '../src/target/managed-server.js';
 
 const { values } = parseArgs({ options: { keys: { type: 'string', default: '10000' }, runs: { type: 'string', default: '7' } } });
 const KEYS = Number(values.keys);
@@ -46,9 +46,11 @@ line('node -e 0 (floor)', timeCommand(['-e', '0'], baseEnv));
 line('govctl --version', timeCommand([GOVCTL_BIN, '--version'], baseEnv), 150);
 line('govctl --help', timeCommand([GOVCTL_BIN, '--help'], baseEnv));
 
-const server = await startEmbeddedServer({ env: baseEnv });
+// Last resort if the bench dies between here and the finally: no server, no temp data left.
+process.once('exit', killManagedServersSync);
+const server = await startManagedServer({ env: baseEnv });
 try {
-  const auth = { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' };
+  const auth = { authorization: `Bearer ${server.adminKey!}`, 'content-type': 'application/json' };
   let next = 0;
   const t = performance.now();
   await Promise.all(
@@ -62,10 +64,12 @@ try {
     }),
   );
   console.log(`created ${KEYS} keys in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  const env = { ...baseEnv, GOVCTL_URL: server.url, GOVCTL_ADMIN_KEY: server.adminKey };
+  const env = { ...baseEnv, GOVCTL_URL: server.url, GOVCTL_ADMIN_KEY: server.adminKey! };
   line(`govctl keys list (${KEYS + 1} keys, table)`, timeCommand([GOVCTL_BIN, 'keys', 'list'], env), 1000);
   line(`govctl keys list (${KEYS + 1} keys, json)`, timeCommand([GOVCTL_BIN, 'keys', 'list', '-o', 'json'], env), 1000);
+  const used = server.sample();
+  if (used) console.log(`server: RSS ${(used.rssBytes / 2 ** 20).toFixed(1)} MiB (peak ${((used.peakRssBytes ?? 0) / 2 ** 20).toFixed(1)} MiB), CPU ${used.cpuSeconds.toFixed(1)} s`);
 } finally {
-  await server.stop();
+  await server.dispose();
   await rm(home, { recursive: true, force: true });
 }

@@ -1,10 +1,13 @@
 import type { ResolvedConnection } from '../config/resolve.js';
 import { startEmbeddedServer } from './embedded.js';
+import type { ManagedServer } from './managed-server.js';
 
 export interface Target {
   url: string;
   adminKey?: string;
   kind: 'embedded' | 'remote';
+  /** The embedded server's process (pid, sample(), restart()); absent for a remote target. */
+  server?: ManagedServer;
   /** Releases the target: stops an embedded server; nothing for a remote one. */
   release(): Promise<void>;
 }
@@ -33,5 +36,5 @@ export async function resolveTarget(connection: ResolvedConnection, options: Res
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.serveArgs ? { serveArgs: options.serveArgs } : {}),
   });
-  return { url: server.url, adminKey: server.adminKey, kind: 'embedded', release: server.stop };
+  return { url: server.url, adminKey: server.adminKey, kind: 'embedded', server: server.server, release: server.stop };
 }

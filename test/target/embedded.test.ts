@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { GOVCTL_BIN, startEmbeddedServer } from '../../src/target/embedded.js';
+import { resolveTarget } from '../../src/target/resolve.js';
 import { call } from '../helpers/http.js';
 
 describe('embedded target', () => {
@@ -31,5 +32,19 @@ describe('embedded target', () => {
     const result = await child;
     expect(result.exitCode).toBe(0);
     await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('resolveTarget with no server configured hands out the managed process, for sampling', async () => {
+    const target = await resolveTarget({ sources: { url: 'none', adminKey: 'none' } }, { env: { PATH: process.env['PATH'] ?? '' } });
+    try {
+      expect(target.kind).toBe('embedded');
+      expect(target.server?.url).toBe(target.url);
+      expect(target.server?.running).toBe(true);
+      if (process.platform === 'linux') expect(target.server?.sample()?.rssBytes).toBeGreaterThan(0);
+    } finally {
+      await target.release();
+    }
+    expect(target.server?.running).toBe(false);
+    expect(existsSync(target.server!.dataDir!)).toBe(false);
   });
 });
