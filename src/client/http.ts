@@ -1,21 +1,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
-import { AuthError, GovctlError, InvalidInputError, NotFoundError, OperationFailedError, ServerError, UsageError } from '../core/errors.js';
-import { toUnreachable } from './network-errors.js';
+import { request, type Dispatcher } from 'undici';
+import { AuthError, GovctlError, InvalidInputError, NotFoundError, OperationFailedError, ServerError, UnreachableError } from '../core/errors.js';
+import { visible } from '../core/visible-text.js';
+import { ResponseTooLargeError, readLimited } from './body.js';
+import { Deadline, formatMs } from './deadline.js';
+import { NOT_HTTP, toUnreachable } from './network-errors.js';
 import { DEFAULT_RETRY, backoffMs, isIdempotent, isRetriableStatus, retryAfterMs, type RetryPolicy } from './retry.js';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  authHeaders,
+  createDispatcher,
+  parseServerUrl,
+  type Auth,
+  type ConnectionSettings,
+} from './transport.js';
 
-export interface HttpClientOptions {
-  baseUrl: string;
-  /** Sent as a bearer token on requests that ask for admin auth. */
-  adminKey?: string;
-  /** Response timeout in milliseconds (headers, and between body chunks). */
-  timeoutMs?: number;
-  /** Connect timeout in milliseconds; defaults to the response timeout. */
-  connectTimeoutMs?: number;
-  /** PEM of extra certificate authorities to trust. */
-  caCert?: string;
-  /** Skip TLS certificate verification (the cli warns loudly). */
-  insecure?: boolean;
+export interface HttpClientOptions extends ConnectionSettings {
   retry?: Partial<RetryPolicy>;
   signal?: AbortSignal;
   /** Told of each retry, so the cli can say why it waits. */
@@ -27,6 +28,8 @@ export interface HttpResponse {
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON when the body is JSON, else the text. */
   body: unknown;
+  /** The body as received (UTF-8). */
+  text: string;
   /** Time to the full body of the last attempt, in milliseconds. */
   ms: number;
 }
@@ -35,59 +38,57 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   /** "admin" sends the admin key; an object sends that token. */
-  auth?: 'admin' | 'none' | { token: string };
+  auth?: Auth;
   /** Retry idempotent requests on connection errors, 429 and 502/503/504 (default true). */
   retry?: boolean;
+  /** Accept header (default application/json). */
+  accept?: string;
 }
 
 /** HTTP to one governance server over undici, with failures mapped to govctl's error model. */
 export class HttpClient {
   readonly baseUrl: URL;
-  private readonly agent: Agent;
-  private readonly timeoutMs: number;
+  /** The URL without credentials, safe to print. */
+  readonly displayUrl: string;
+  private readonly agent: ReturnType<typeof createDispatcher>;
+  readonly timeoutMs: number;
+  readonly maxBodyBytes: number;
   private readonly retryPolicy: RetryPolicy;
 
   constructor(private readonly options: HttpClientOptions) {
-    let url: URL;
-    try {
-      url = new URL(options.baseUrl);
-    } catch {
-      throw new UsageError(`invalid server URL "${options.baseUrl}"`, { hint: 'use a full URL such as http://127.0.0.1:8080' });
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new UsageError(`invalid server URL "${options.baseUrl}": only http and https are supported`);
-    }
-    this.baseUrl = url;
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    const server = parseServerUrl(options.baseUrl);
+    this.baseUrl = server.url;
+    this.displayUrl = server.display;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.retryPolicy = { ...DEFAULT_RETRY, ...options.retry };
-    this.agent = new Agent({
-      connectTimeout: options.connectTimeoutMs ?? this.timeoutMs,
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-      connect: {
-        rejectUnauthorized: options.insecure !== true,
-        ...(options.caCert !== undefined ? { ca: options.caCert } : {}),
-      },
-    });
+    this.agent = createDispatcher({ ...options, timeoutMs: this.timeoutMs });
   }
 
   get host(): string {
     return this.baseUrl.host;
   }
 
-  /** A request whose whole body is read (and parsed when JSON). */
+  /** A request whose whole body is read (at most maxBodyBytes) within the timeout, retries included. */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<HttpResponse> {
-    return this.withRetries(method, options, async () => {
-      const started = performance.now();
-      const response = await this.send(method, path, options);
-      const text = await response.body.text();
-      return { status: response.statusCode, headers: response.headers, body: parseBody(text), ms: performance.now() - started };
-    });
+    const deadline = new Deadline(this.timeoutMs, this.options.signal);
+    try {
+      return await this.withRetries(method, options, deadline, async () => {
+        const started = performance.now();
+        const response = await this.send(method, path, options, deadline.signal);
+        const text = await this.readBody(response, method, path);
+        return { status: response.statusCode, headers: response.headers, body: parseBody(text), text, ms: performance.now() - started };
+      });
+    } finally {
+      deadline.clear();
+    }
   }
 
   /**
-   * A request whose body the caller streams. `consume` runs only for a 2xx answer; any other
-   * answer is read and returned as an HttpResponse for the caller to map.
+   * A request whose body the caller streams (a download). The timeout bounds getting the answer;
+   * the body may take longer but never stalls longer than the timeout between chunks. `consume`
+   * runs only for a 2xx answer; any other answer is read and returned for the caller to map.
+   * Network errors while `consume` reads are mapped like any other (exit 3).
    */
   async stream<T>(
     method: string,
@@ -95,18 +96,28 @@ export class HttpClient {
     options: RequestOptions,
     consume: (response: Dispatcher.ResponseData) => Promise<T>,
   ): Promise<{ ok: true; value: T } | { ok: false; response: HttpResponse }> {
+    const deadline = new Deadline(this.timeoutMs, this.options.signal);
     const started = performance.now();
     let response: Dispatcher.ResponseData;
     try {
-      response = await this.send(method, path, options);
+      response = await this.send(method, path, options, deadline.signal);
+      if (response.statusCode < 200 || response.statusCode >= 300) {
+        const text = await this.readBody(response, method, path);
+        return {
+          ok: false,
+          response: { status: response.statusCode, headers: response.headers, body: parseBody(text), text, ms: performance.now() - started },
+        };
+      }
     } catch (err) {
-      throw this.mapNetworkError(err);
+      throw this.mapNetworkError(err, deadline);
+    } finally {
+      deadline.clear();
     }
-    if (response.statusCode < 200 || response.statusCode >= 300) {
-      const text = await response.body.text();
-      return { ok: false, response: { status: response.statusCode, headers: response.headers, body: parseBody(text), ms: performance.now() - started } };
+    try {
+      return { ok: true, value: await consume(response) };
+    } catch (err) {
+      throw this.mapNetworkError(err, deadline);
     }
-    return { ok: true, value: await consume(response) };
   }
 
   async close(): Promise<void> {
@@ -123,38 +134,50 @@ export class HttpClient {
   }
 
   private headers(options: RequestOptions): Record<string, string> {
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'govctl' };
-    const auth = options.auth ?? 'none';
-    if (auth === 'admin') {
-      if (!this.options.adminKey) {
-        throw new UsageError('this command needs an admin key', {
-          hint: 'set GOVCTL_ADMIN_KEY, or configure a context with --admin-key-env or --admin-key-file',
-        });
-      }
-      headers['authorization'] = `Bearer ${this.options.adminKey}`;
-    } else if (typeof auth === 'object') {
-      headers['authorization'] = `Bearer ${auth.token}`;
-    }
+    const headers: Record<string, string> = {
+      accept: options.accept ?? 'application/json',
+      'user-agent': 'govctl',
+      ...authHeaders(this.options, options.auth ?? 'none'),
+    };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     return headers;
   }
 
-  private send(method: string, path: string, options: RequestOptions): Promise<Dispatcher.ResponseData> {
+  private send(method: string, path: string, options: RequestOptions, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
     return request(this.url(path, options.query), {
       method: method as Dispatcher.HttpMethod,
       headers: this.headers(options),
       body: options.body === undefined ? null : JSON.stringify(options.body),
       dispatcher: this.agent,
-      signal: this.options.signal ?? null,
+      signal,
     });
   }
 
-  private mapNetworkError(err: unknown): unknown {
+  private readBody(response: Dispatcher.ResponseData, method: string, path: string): Promise<string> {
+    return readLimited(
+      response.body,
+      this.maxBodyBytes,
+      response.headers['content-length'],
+      () => new ResponseTooLargeError(response.statusCode, this.host, `${method} ${path}`, this.maxBodyBytes),
+    );
+  }
+
+  private timedOut(deadline: Deadline, last?: string): UnreachableError {
+    const why = last === undefined ? '' : ` (last attempt: ${last})`;
+    return new UnreachableError(this.host, `timed out: no complete answer within ${formatMs(deadline.ms)}${why}`, {
+      hint: '--timeout bounds the whole request, reading the answer and retries included',
+    });
+  }
+
+  /** A network failure as an UnreachableError; the caller's own abort (Ctrl-C) passes unchanged. */
+  private mapNetworkError(err: unknown, deadline: Deadline): unknown {
     if (err instanceof GovctlError) return err;
+    if (deadline.expired) return this.timedOut(deadline);
+    if (deadline.outer?.aborted) return err;
     return toUnreachable(err, this.host, this.timeoutMs) ?? err;
   }
 
-  private async withRetries(method: string, options: RequestOptions, attempt: () => Promise<HttpResponse>): Promise<HttpResponse> {
+  private async withRetries(method: string, options: RequestOptions, deadline: Deadline, attempt: () => Promise<HttpResponse>): Promise<HttpResponse> {
     const retriable = options.retry !== false && isIdempotent(method);
     for (let n = 0; ; n++) {
       let outcome: HttpResponse | undefined;
@@ -162,28 +185,34 @@ export class HttpClient {
       try {
         outcome = await attempt();
       } catch (err) {
-        failure = this.mapNetworkError(err);
+        failure = this.mapNetworkError(err, deadline);
       }
-      const canRetry = retriable && n < this.retryPolicy.retries && !this.options.signal?.aborted;
+      const canRetry = retriable && n < this.retryPolicy.retries && !deadline.signal.aborted;
       if (outcome && (!canRetry || !isRetriableStatus(outcome.status))) return outcome;
       if (failure !== undefined && (!canRetry || !isTransient(failure))) throw failure;
       const after = outcome ? retryAfterMs(outcome.headers['retry-after']) : undefined;
-      if (after !== undefined && after > this.retryPolicy.maxDelayMs) return outcome!;
       const delayMs = backoffMs(this.retryPolicy, n + 1, after);
-      this.options.onRetry?.({
-        attempt: n + 1,
-        delayMs,
-        reason: outcome ? `HTTP ${outcome.status}` : (failure as Error).message,
-      });
-      await sleep(delayMs, undefined, this.options.signal ? { signal: this.options.signal } : undefined).catch(() => undefined);
+      // A wait longer than allowed, or past the deadline, gives up with what we have.
+      if ((after !== undefined && after > this.retryPolicy.maxDelayMs) || delayMs >= deadline.remainingMs) {
+        if (outcome) return outcome;
+        throw failure;
+      }
+      const reason = outcome ? `HTTP ${outcome.status}` : (failure as Error).message;
+      this.options.onRetry?.({ attempt: n + 1, delayMs, reason });
+      await sleep(delayMs, undefined, { signal: deadline.signal }).catch(() => undefined);
+      if (deadline.expired) throw this.timedOut(deadline, reason);
+      if (deadline.signal.aborted) {
+        if (outcome) return outcome;
+        throw failure;
+      }
     }
   }
 }
 
-/** Refused, reset and timed-out connections may pass; DNS and TLS failures will not. */
+/** Refused, reset and timed-out connections may pass; DNS, TLS and non-HTTP answers will not. */
 function isTransient(err: unknown): boolean {
   if (!(err instanceof GovctlError) || err.code !== 'GOVCTL_UNREACHABLE') return false;
-  return !/DNS lookup failed|TLS error/.test(err.message);
+  return !/DNS lookup failed|TLS error|timed out: no complete answer/.test(err.message) && !err.message.includes(NOT_HTTP);
 }
 
 function parseBody(text: string): unknown {
@@ -195,16 +224,18 @@ function parseBody(text: string): unknown {
   }
 }
 
-/** The server's `detail`, whether a string or FastAPI's list of `{loc, msg}`. */
+/** The server's `detail`, whether a string or FastAPI's list of `{loc, msg}`, made safe to print. */
 export function describeDetail(body: unknown): string | undefined {
   const detail = (body as { detail?: unknown } | undefined)?.detail;
-  if (typeof detail === 'string') return detail;
+  if (typeof detail === 'string') return visible(detail);
   if (Array.isArray(detail)) {
-    return detail
-      .map((d: { loc?: unknown[]; msg?: string }) =>
-        Array.isArray(d?.loc) ? `${d.loc.join('.')}: ${d.msg ?? 'invalid'}` : String(d?.msg ?? JSON.stringify(d)),
-      )
-      .join('; ');
+    return visible(
+      detail
+        .map((d: { loc?: unknown[]; msg?: string }) =>
+          Array.isArray(d?.loc) ? `${d.loc.join('.')}: ${d.msg ?? 'invalid'}` : String(d?.msg ?? JSON.stringify(d)),
+        )
+        .join('; '),
+    );
   }
   return undefined;
 }
@@ -224,32 +255,33 @@ export class UnsupportedOperationError extends GovctlError {
   }
 }
 
-/** Throws the govctl error that an unsuccessful answer to `op` means. */
+/** Throws the govctl error that an unsuccessful answer to `op` means. Server text is shown escaped. */
 export function failFor(op: Operation, response: HttpResponse, host: string): never {
   const detail = describeDetail(response.body);
   const said = detail ? `: ${detail}` : '';
-  const route = `${op.method} ${op.path}`;
+  const name = visible(op.name);
+  const route = `${op.method} ${visible(op.path)}`;
   // A framework's own 404 ("Not Found") means no such route; an application 404 names the item.
   const routeMissing = response.status === 405 || (response.status === 404 && (op.kind === 'collection' || detail === 'Not Found' || detail === undefined));
   if (routeMissing) {
-    throw new UnsupportedOperationError(`${host} does not support ${op.name} (${route} answered ${response.status})`);
+    throw new UnsupportedOperationError(`${host} does not support ${name} (${route} answered ${response.status})`);
   }
   switch (true) {
     case response.status === 401:
-      throw new AuthError(401, `${host} refused the credentials for ${op.name}${said}`, {
+      throw new AuthError(401, `${host} refused the credentials for ${name}${said}`, {
         hint: 'check the admin key (GOVCTL_ADMIN_KEY, --admin-key or the context)',
       });
     case response.status === 403:
-      throw new AuthError(403, `${host} refused ${op.name}${said}`);
+      throw new AuthError(403, `${host} refused ${name}${said}`);
     case response.status === 404:
-      throw new NotFoundError(`${op.name}: not found on ${host}${said}`);
+      throw new NotFoundError(`${name}: not found on ${host}${said}`);
     case response.status === 409:
-      throw new OperationFailedError(`${host} refused ${op.name}${said}`);
+      throw new OperationFailedError(`${host} refused ${name}${said}`);
     case response.status === 400 || response.status === 413 || response.status === 422:
-      throw new InvalidInputError(`${host} rejected ${op.name}${said}`);
+      throw new InvalidInputError(`${host} rejected ${name}${said}`);
     case response.status === 429:
-      throw new ServerError(429, `${host} rate-limited ${op.name}${said}`, { hint: 'wait and try again' });
+      throw new ServerError(429, `${host} rate-limited ${name}${said}`, { hint: 'wait and try again' });
     default:
-      throw new ServerError(response.status, `${host} failed ${op.name} (${route} answered HTTP ${response.status})${said}`);
+      throw new ServerError(response.status, `${host} failed ${name} (${route} answered HTTP ${response.status})${said}`);
   }
 }

@@ -4,7 +4,7 @@ import { startFieldServer, type FieldServer } from '../helpers/field-server.js';
 
 const STACK_FRAME = /\n\s+at .+:\d+:\d+/;
 
-describe('admin commands against servers in the field', () => {
+describe('admin commands against servers in the field', { timeout: 120_000 }, () => {
   let field: FieldServer;
   let env: Record<string, string>;
 
@@ -24,9 +24,12 @@ describe('admin commands against servers in the field', () => {
     const result = await run(['keys', 'list', '--all', '-o', 'json']);
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([
-      { id: 'k1', key_id: 'k1', name: 'legacy', role: 'user', active: true, created_at: '2025-01-01T00:00:00Z', last_used: null },
-      { id: 'k2', key_id: 'k2', name: 'old', role: 'admin', active: false, last_used: '2025-02-01T00:00:00Z', requests_count: 7 },
+      // Absent stays absent: no made-up role "user", no made-up dates or counts.
+      { id: 'k1', key_id: 'k1', name: 'legacy', role: null, active: true, created_at: '2025-01-01T00:00:00Z', last_used: null, requests_count: null },
+      { id: 'k2', key_id: 'k2', name: 'old', role: 'admin', active: false, created_at: null, last_used: '2025-02-01T00:00:00Z', requests_count: 7 },
     ]);
+    expect(result.stderr).toContain('answered differently from the governance API contract');
+    expect(result.stderr).toContain('GET /api/admin/keys $[0].role: expected string, got absent');
     const table = await run(['keys', 'list']);
     expect(table.stdout).toContain('legacy');
     expect(table.stdout).not.toContain('old ');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -18,7 +19,19 @@ export interface FieldServer {
 
 const ADMIN_KEY = 'field-static-admin-key';
 
-export async function startFieldServer(): Promise<FieldServer> {
+/** Answers that vary between tests; each defaults to the field's usual behaviour above. */
+export interface FieldServerOptions {
+  /** The body of GET /api/admin/keys. */
+  keys?: unknown;
+  /** The answer to GET /api/admin/logs (default 500). */
+  logs?: { status: number; body: unknown };
+  /** The answer to GET /health (default 200 {"status":"healthy"}). */
+  health?: { status: number; body: string; contentType?: string };
+  /** Backups this server lists (`{"backups": [meta...]}`) and serves by meta.id; none: 404 as before. */
+  backups?: Array<{ meta: Record<string, unknown>; bytes: Buffer; disposition?: string }>;
+}
+
+export async function startFieldServer(options: FieldServerOptions = {}): Promise<FieldServer> {
   const seen: string[] = [];
   const failFirst = new Map<string, number[]>();
   const policies = [
@@ -41,9 +54,14 @@ export async function startFieldServer(): Promise<FieldServer> {
     seen.push(route);
     const queued = failFirst.get(route);
     if (queued && queued.length > 0) return send(res, queued.shift()!, { detail: 'Service Unavailable' });
-    if (route === 'GET /health') return send(res, 200, { status: 'healthy' });
+    if (route === 'GET /health') {
+      if (!options.health) return send(res, 200, { status: 'healthy' });
+      res.writeHead(options.health.status, { 'content-type': options.health.contentType ?? 'application/json' });
+      return res.end(options.health.body);
+    }
     if (!path.startsWith('/api/admin/')) return send(res, 404, { detail: 'Not Found' });
     if (req.headers.authorization !== `Bearer ${ADMIN_KEY}`) return send(res, 401, { detail: 'Invalid admin key' });
+    if (route === 'GET /api/admin/keys' && options.keys !== undefined) return send(res, 200, options.keys);
     if (route === 'GET /api/admin/keys') {
       return send(res, 200, {
         keys: [
@@ -67,7 +85,17 @@ export async function startFieldServer(): Promise<FieldServer> {
       Object.assign(policy, await readBody(req));
       return send(res, 200, policy);
     }
-    if (route === 'GET /api/admin/logs') return send(res, 500, { detail: 'Internal Server Error' });
+    if (route === 'GET /api/admin/logs') return send(res, options.logs?.status ?? 500, options.logs?.body ?? { detail: 'Internal Server Error' });
+    if (options.backups && route === 'GET /api/admin/audit/backups') return send(res, 200, { backups: options.backups.map((b) => b.meta) });
+    const backup = options.backups?.find((b) => route === `GET /api/admin/audit/backups/${encodeURIComponent(String(b.meta['id']))}`);
+    if (backup) {
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'x-checksum-sha256': createHash('sha256').update(backup.bytes).digest('hex'),
+        ...(backup.disposition ? { 'content-disposition': backup.disposition } : {}),
+      });
+      return res.end(backup.bytes);
+    }
     if (/^POST \/api\/admin\/keys\/[^/]+\/rotate$/.test(route)) return send(res, 405, { detail: 'Method Not Allowed' });
     if (/^DELETE \/api\/admin\/keys\/[^/]+$/.test(route)) return send(res, 404, { detail: 'API key not found' });
     return send(res, 404, { detail: 'Not Found' });

@@ -3,6 +3,7 @@ import { AuthError, ExitCode } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
 import { renderKeyValues, styled, type Cell } from '../render/output.js';
 import { visible } from '../render/visible.js';
+import { adminClient } from './admin-client.js';
 
 export interface HealthFlags {
   detailed?: boolean;
@@ -11,7 +12,7 @@ export interface HealthFlags {
 type AdminCheck = 'ok' | 'refused' | 'not configured';
 
 export async function healthCommand(app: CliApp, options: { detailed: boolean }): Promise<number> {
-  const { client, target } = await app.client();
+  const { client, target } = await adminClient(app, 'read');
 
   const health = await client.health(options.detailed);
   let admin: AdminCheck = 'not configured';
@@ -38,17 +39,20 @@ export async function healthCommand(app: CliApp, options: { detailed: boolean })
 
 function render(app: CliApp, url: string, kind: string, health: HealthReport, admin: AdminCheck): string {
   const s = app.style;
-  const status = health.healthy ? s.green(visible(health.status)) : s.red(visible(health.status));
+  // A status the server did not give is not made up: the reason row says what came instead.
+  const said = health.status === null ? 'unhealthy' : visible(health.status);
+  const status = health.healthy ? s.green(said) : s.red(said);
   const rows: Array<[string, Cell]> = [
     ['status', styled(`${status} (HTTP ${health.http_status})`)],
+    ...(health.reason !== null ? ([['reason', health.reason]] as Array<[string, Cell]>) : []),
     ['url', `${url}${kind === 'embedded' ? ' (embedded)' : ''}`],
     ['version', health.version],
-    ['uptime', health.uptime_s === undefined ? undefined : `${health.uptime_s} s`],
+    ['uptime', health.uptime_s === null ? null : `${health.uptime_s} s`],
     ['latency', `${health.latency_ms} ms`],
     ['admin key', admin === 'refused' ? styled(s.red(admin)) : admin],
   ];
   for (const [name, value] of Object.entries(health.components ?? {})) {
-    rows.push([`  ${name}`, typeof value === 'string' ? value : JSON.stringify(value)]);
+    rows.push([`  ${visible(name)}`, typeof value === 'string' ? value : JSON.stringify(value)]);
   }
   return renderKeyValues(rows, s);
 }

@@ -6,6 +6,7 @@ import { ExitCode, UsageError } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
 import { renderTable, styled } from '../render/output.js';
 import { shortTime } from '../render/time.js';
+import { adminClient } from './admin-client.js';
 
 export interface LogsFlags {
   model?: string;
@@ -51,12 +52,12 @@ function filtersFrom(flags: LogsFlags): Filters {
  * Entries [offset, offset + limit) newest first, fetched in server pages of at most 100.
  * When limit fits a server page, pages line up with ours and one request does.
  */
-async function fetchWindow(client: GovernanceClient, filters: Filters, offset: number, limit: number): Promise<{ logs: LogEntry[]; total: number }> {
+async function fetchWindow(client: GovernanceClient, filters: Filters, offset: number, limit: number): Promise<{ logs: LogEntry[]; total: number | null }> {
   const size = limit <= SERVER_MAX_PAGE ? limit : SERVER_MAX_PAGE;
   const first = Math.floor(offset / size) + 1;
   const last = Math.floor((offset + limit - 1) / size) + 1;
   const logs: LogEntry[] = [];
-  let total = 0;
+  let total: number | null = null;
   for (let page = first; page <= last; page++) {
     const result = await client.logs({ ...filters, page, pageSize: size });
     total = result.total;
@@ -73,13 +74,13 @@ function table(app: CliApp, logs: LogEntry[]): string {
     ['TIME', 'DECISION', 'MODEL', 'OPERATION', 'RISK', 'REASON', 'KEY', 'LATENCY'],
     logs.map((l) => [
       shortTime(l.timestamp),
-      styled(l.allowed ? s.green('allowed') : s.red('blocked')),
+      l.allowed === null ? null : styled(l.allowed ? s.green('allowed') : s.red('blocked')),
       l.model,
       l.operation,
       l.risk_score,
       l.reason,
-      l.api_key_name ?? l.key_id ?? '-',
-      l.latency_ms === undefined ? '-' : `${l.latency_ms.toFixed(1)} ms`,
+      l.api_key_name ?? l.key_id,
+      l.latency_ms === null ? null : `${l.latency_ms.toFixed(1)} ms`,
     ]),
     s,
   );
@@ -90,18 +91,20 @@ export async function logsCommand(app: CliApp, flags: LogsFlags): Promise<number
   const page = positiveInt(flags.page, '--page');
   const filters = filtersFrom(flags);
   const intervalMs = parseDuration(flags.interval, '--interval');
-  const { client } = await app.client('admin');
+  const { client } = await adminClient(app);
 
   if (flags.follow) return follow(app, client, filters, limit, intervalMs);
 
   const { logs, total } = await fetchWindow(client, filters, (page - 1) * limit, limit);
+  // The server's total, when it says one; pages are counted only from a known total.
+  const totalPages = total === null ? null : Math.ceil(total / limit);
   if (app.json) {
-    app.printJson({ logs, total, page, limit, total_pages: Math.ceil(total / limit) });
+    app.printJson({ logs, total, page, limit, total_pages: totalPages });
   } else if (logs.length === 0) {
-    app.print(total === 0 ? 'no log entries match' : `page ${page} is past the end (${total} entries)`);
+    app.print(total === 0 || (total === null && page === 1) ? 'no log entries match' : `page ${page} is past the end (${total ?? 'an unknown number of'} entries)`);
   } else {
     app.print(table(app, logs));
-    app.info(`${logs.length} of ${total} entries (page ${page} of ${Math.ceil(total / limit)})`);
+    app.info(total === null ? `${logs.length} entries (page ${page}; the server did not say how many in all)` : `${logs.length} of ${total} entries (page ${page} of ${totalPages})`);
   }
   return ExitCode.ok;
 }
@@ -111,13 +114,14 @@ async function follow(app: CliApp, client: GovernanceClient, filters: Filters, l
   const print = (entries: LogEntry[]) => {
     if (entries.length === 0) return;
     const oldestFirst = [...entries].reverse();
-    if (app.json) for (const e of oldestFirst) app.print(JSON.stringify(e));
+    // One JSON object a line; control characters JSON leaves raw (DEL, C1, separators) escaped too.
+    if (app.json) for (const e of oldestFirst) app.print(jsonLine(e));
     else app.print(table(app, oldestFirst));
   };
   const initial = (await fetchWindow(client, filters, 0, limit)).logs;
   print(initial);
   // The ids of the newest page printed: entries that drop off it never come back to page 1.
-  let known = new Set(initial.map((e) => e.id));
+  let known = new Set(initial.map(identity));
   app.info('following the usage log; Ctrl-C to stop');
   while (!app.signal.aborted) {
     await sleep(intervalMs, undefined, { signal: app.signal }).catch(() => undefined);
@@ -126,12 +130,25 @@ async function follow(app: CliApp, client: GovernanceClient, filters: Filters, l
     // Page back until a known entry shows up, so a burst larger than one page is not skipped.
     for (let page = 1; page <= 50; page++) {
       const { logs } = await client.logs({ ...filters, page, pageSize: SERVER_MAX_PAGE });
-      const cut = logs.findIndex((e) => known.has(e.id));
+      const cut = logs.findIndex((e) => known.has(identity(e)));
       fresh.push(...(cut === -1 ? logs : logs.slice(0, cut)));
       if (cut !== -1 || logs.length < SERVER_MAX_PAGE || known.size === 0) break;
     }
     print(fresh);
-    if (fresh.length > 0) known = new Set(fresh.slice(0, SERVER_MAX_PAGE).map((e) => e.id));
+    if (fresh.length > 0) known = new Set(fresh.slice(0, SERVER_MAX_PAGE).map(identity));
   }
   return ExitCode.ok;
+}
+
+/** An entry's identity for --follow: its id, or (a server without ids) the whole entry. */
+function identity(e: LogEntry): string {
+  return e.id ?? JSON.stringify(e);
+}
+
+// eslint-disable-next-line no-control-regex
+const JSON_UNSAFE = /[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** JSON on one line, with every character a terminal could act on escaped as \uXXXX. */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(JSON_UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

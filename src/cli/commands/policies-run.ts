@@ -2,7 +2,9 @@ import type { GovernanceClient } from '../../client/governance-client.js';
 import type { PolicyInfo } from '../../client/shapes.js';
 import { ExitCode, InvalidInputError, NotFoundError } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
-import { renderKeyValues, renderTable, styled } from '../render/output.js';
+import { renderKeyValues, renderTable, styled, type Cell } from '../render/output.js';
+import { visible } from '../render/visible.js';
+import { adminClient } from './admin-client.js';
 
 export function parseValue(text: string): unknown {
   try {
@@ -14,13 +16,21 @@ export function parseValue(text: string): unknown {
   }
 }
 
-const label = (p: PolicyInfo): string => p.key ?? String(p.id ?? '?');
+/** How a policy is named to the user: its key, else its id (field servers), escaped. */
+const label = (p: PolicyInfo): string => visible(p.key ?? (p.id === null ? '-' : String(p.id)));
+
+const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
+
+function enabledCell(app: CliApp, enabled: boolean | null): Cell {
+  if (enabled === null) return null;
+  return styled(enabled ? app.style.green('yes') : app.style.red('no'));
+}
 
 async function findPolicy(client: GovernanceClient, wanted: string): Promise<PolicyInfo> {
   const all = await client.listPolicies();
-  const policy = all.find((p) => p.key === wanted || (p.id !== undefined && String(p.id) === wanted));
+  const policy = all.find((p) => p.key === wanted || (p.id !== null && String(p.id) === wanted));
   if (!policy) {
-    throw new NotFoundError(`no policy "${wanted}"`, { hint: `known policies: ${all.map(label).join(', ') || 'none'}` });
+    throw new NotFoundError(`no policy "${visible(wanted)}"`, { hint: `known policies: ${all.map(label).join(', ') || 'none'}` });
   }
   return policy;
 }
@@ -30,10 +40,10 @@ function renderPolicy(app: CliApp, p: PolicyInfo): string {
   return renderKeyValues(
     [
       ['key', p.key],
-      ['id', p.id === undefined ? undefined : String(p.id)],
+      ['id', p.id === null ? null : String(p.id)],
       ['name', p.name],
-      ['enabled', styled(p.enabled ? s.green('yes') : s.red('no'))],
-      ['value', p.value === undefined ? undefined : JSON.stringify(p.value)],
+      ['enabled', enabledCell(app, p.enabled)],
+      ['value', json(p.value)],
       ['violations', p.violations_count],
       ['description', p.description],
     ],
@@ -42,7 +52,7 @@ function renderPolicy(app: CliApp, p: PolicyInfo): string {
 }
 
 export async function listPoliciesCommand(app: CliApp): Promise<number> {
-  const { client } = await app.client('admin');
+  const { client } = await adminClient(app);
   const policies = await client.listPolicies();
   if (app.json) {
     app.printJson(policies);
@@ -51,7 +61,7 @@ export async function listPoliciesCommand(app: CliApp): Promise<number> {
     app.print(
       renderTable(
         ['KEY', 'ENABLED', 'VALUE', 'VIOLATIONS', 'NAME'],
-        policies.map((p) => [label(p), styled(p.enabled ? s.green('yes') : s.red('no')), p.value === undefined ? '-' : JSON.stringify(p.value), p.violations_count ?? '-', p.name ?? '-']),
+        policies.map((p) => [p.key ?? (p.id === null ? null : String(p.id)), enabledCell(app, p.enabled), json(p.value), p.violations_count, p.name]),
         s,
       ),
     );
@@ -60,7 +70,7 @@ export async function listPoliciesCommand(app: CliApp): Promise<number> {
 }
 
 export async function getPolicyCommand(app: CliApp, wanted: string): Promise<number> {
-  const { client } = await app.client('admin');
+  const { client } = await adminClient(app);
   const policy = await findPolicy(client, wanted);
   if (app.json) app.printJson(policy);
   else app.print(renderPolicy(app, policy));
@@ -68,13 +78,15 @@ export async function getPolicyCommand(app: CliApp, wanted: string): Promise<num
 }
 
 export async function setPolicyCommand(app: CliApp, wanted: string, changes: { enabled?: boolean; value?: unknown }): Promise<number> {
-  const { client } = await app.client('admin');
+  const { client } = await adminClient(app);
   const policy = await findPolicy(client, wanted);
-  const updated = await client.updatePolicy(policy.id !== undefined ? String(policy.id) : label(policy), changes);
+  const ref = policy.id !== null ? String(policy.id) : policy.key;
+  if (ref === null) throw new NotFoundError(`policy "${visible(wanted)}" has neither an id nor a key the server can be asked about`);
+  const updated = await client.updatePolicy(ref, changes);
   if (app.json) {
     app.printJson(updated);
   } else {
-    const what = changes.enabled === undefined ? `value set to ${JSON.stringify(changes.value)}` : changes.enabled ? 'enabled' : 'disabled';
+    const what = changes.enabled === undefined ? `value set to ${visible(JSON.stringify(changes.value))}` : changes.enabled ? 'enabled' : 'disabled';
     app.print(`policy ${label(policy)} ${what}; in force for the next decision`);
   }
   return ExitCode.ok;
