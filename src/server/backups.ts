@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, fsyncSync as fsyncFd, openSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { writeFileDurable } from '../core/durable-write.js';
+import { fsyncDir, fsyncFile, fsyncPathSync, tempPathFor, writeFileDurable } from '../core/durable-write.js';
 import { migrate } from './store/database.js';
 import { MIGRATIONS, STATE_TABLES } from './store/schema.js';
 import type { ServerState } from './store/state.js';
@@ -33,7 +33,42 @@ export class BackupInvalidError extends Error {
   }
 }
 
+/** The pre-restore snapshot could not be made durable: the restore was refused, nothing changed. */
+export class PreRestoreBackupError extends Error {
+  readonly diskFull: boolean;
+  constructor(cause: unknown) {
+    const code = (cause as { code?: string }).code;
+    super(`restore refused: the backup of the current state could not be written (${(cause as Error).message}); nothing was changed`, {
+      cause,
+    });
+    this.diskFull = code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+  }
+}
+
 const ID_PATTERN = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
+
+/**
+ * Where the pre-restore snapshot is written before it gets its final name. A fixed name is safe
+ * (restores run one at a time) and any leftover is overwritten, not trusted.
+ */
+export const PRE_RESTORE_TEMP = '.pre-restore.db.tmp';
+
+/**
+ * Metadata is read back from disk, so it is checked before use: `backup_file` must be the
+ * backup's own file name in the backups directory (never a path out of it), and the fields the
+ * routes hand out must have their types. Anything else reads as no backup at all.
+ */
+function validInfo(id: string, value: unknown): BackupInfo | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  const compressed = v['compressed'];
+  if (typeof compressed !== 'boolean') return undefined;
+  if (v['id'] !== id || v['backup_file'] !== `${id}.db${compressed ? '.gz' : ''}`) return undefined;
+  if (typeof v['sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(v['sha256'])) return undefined;
+  if (!Number.isSafeInteger(v['size_bytes']) || (v['size_bytes'] as number) < 0) return undefined;
+  if (typeof v['created_at'] !== 'string') return undefined;
+  return { id, backup_file: v['backup_file'], size_bytes: v['size_bytes'] as number, sha256: v['sha256'], compressed, created_at: v['created_at'] };
+}
 
 function newBackupId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -58,33 +93,40 @@ async function rmDatabaseFile(path: string): Promise<void> {
   await Promise.all(['', '-wal', '-shm', '-journal'].map((suffix) => rm(`${path}${suffix}`, { force: true })));
 }
 
-/** fsync a file by path, synchronously (used where nothing may interleave). */
-function fsyncSync(path: string): void {
+/** SHA-256 and size of a file, read synchronously (used where nothing may interleave). */
+function hashFileSync(path: string): { sha256: string; size: number } {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
   const fd = openSync(path, 'r');
+  let size = 0;
   try {
-    fsyncFd(fd);
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) {
+      hash.update(buffer.subarray(0, n));
+      size += n;
+    }
   } finally {
     closeSync(fd);
   }
+  return { sha256: hash.digest('hex'), size };
 }
 
-/** fsync a directory, so a rename into it survives a power loss. */
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+/** writeFileDurable's steps, synchronously: temp file, fsync, rename, fsync of the directory. */
+function writeFileDurableSync(path: string, dir: string, data: string): void {
+  const temp = tempPathFor(path);
   try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      writeSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    fsyncPathSync(temp);
+    renameSync(temp, path);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
   }
-}
-
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  fsyncPathSync(dir);
 }
 
 /**
@@ -111,8 +153,8 @@ export class BackupManager {
       const id = newBackupId(new Date());
       const raw = await this.tempPath(id);
       try {
-        // SQLite's online backup: a consistent snapshot taken in steps while requests go on.
-        await this.state.db.backup(raw);
+        // A consistent snapshot (VACUUM INTO) on a thread of its own while requests go on.
+        await this.state.writer.snapshot(raw);
         return await this.seal(id, raw, compress);
       } finally {
         await rmDatabaseFile(raw);
@@ -140,7 +182,7 @@ export class BackupManager {
   async get(id: string): Promise<BackupInfo | undefined> {
     if (!ID_PATTERN.test(id)) return undefined;
     try {
-      return JSON.parse(await readFile(join(this.dir, `${id}.json`), 'utf8')) as BackupInfo;
+      return validInfo(id, JSON.parse(await readFile(join(this.dir, `${id}.json`), 'utf8')));
     } catch {
       return undefined;
     }
@@ -161,17 +203,19 @@ export class BackupManager {
   }
 
   /**
-   * Verifies the backup, takes a backup of the current state, then replaces every table in one
-   * transaction. Nothing runs between the pre-restore snapshot and the swap (both synchronous),
-   * so no acknowledged decision falls between them.
+   * Verifies the backup, then takes a backup of the current state and makes it durable and
+   * listed (file and metadata fsynced) before every table is replaced in one transaction. If that
+   * backup cannot be made (disk full, I/O error), the restore is refused and nothing changes.
+   * From the flush to the swap everything is synchronous, so no decision is committed between
+   * the snapshot and the swap: each acknowledged decision is in the restored state or in the
+   * pre-restore backup. The pre-restore backup is stored uncompressed: compressing here would
+   * hold the request thread for longer.
    */
   restore(id: string): Promise<{ status: 'restored'; id: string; pre_restore_backup: string } | undefined> {
     return this.exclusive(async () => {
       const info = await this.get(id);
       if (!info) return undefined;
       const checked = await this.unpackChecked(info);
-      const preId = newBackupId(new Date());
-      const preRaw = await this.tempPath(preId);
       try {
         if (!checked.result.ok) throw new BackupInvalidError(checked.result);
         const source = new Database(checked.path);
@@ -180,20 +224,45 @@ export class BackupManager {
         } finally {
           source.close();
         }
-        const { db } = this.state;
         this.state.writer.flush();
-        db.prepare('VACUUM INTO ?').run(preRaw);
-        // VACUUM INTO does not fsync: make the old state durable before it is replaced.
-        fsyncSync(preRaw);
+        const preId = this.snapshotForRestore();
         swapState(this.state, checked.path);
         this.state.reloadAfterRestore();
-        await this.seal(preId, preRaw, true);
         return { status: 'restored' as const, id, pre_restore_backup: preId };
       } finally {
         await rmDatabaseFile(checked.path);
-        await rmDatabaseFile(preRaw);
       }
     });
+  }
+
+  /** Writes, fsyncs and registers a backup of the current state, synchronously; its id. */
+  private snapshotForRestore(): string {
+    const id = newBackupId(new Date());
+    const temp = join(this.dir, PRE_RESTORE_TEMP);
+    const file = `${id}.db`;
+    const final = join(this.dir, file);
+    const meta = join(this.dir, `${id}.json`);
+    try {
+      // VACUUM INTO wants a missing or empty file; creating it first gives it mode 0600.
+      closeSync(openSync(temp, 'w', 0o600));
+      this.state.db.prepare('VACUUM INTO ?').run(temp);
+      fsyncPathSync(temp);
+      const { sha256, size } = hashFileSync(temp);
+      renameSync(temp, final);
+      fsyncPathSync(this.dir);
+      const info: BackupInfo = { id, backup_file: file, size_bytes: size, sha256, compressed: false, created_at: new Date().toISOString() };
+      writeFileDurableSync(meta, this.dir, `${JSON.stringify(info, null, 2)}\n`);
+      return id;
+    } catch (err) {
+      for (const path of [temp, `${temp}-wal`, `${temp}-shm`, `${temp}-journal`, final, meta]) {
+        try {
+          rmSync(path, { force: true });
+        } catch {
+          // A directory in the way, say: it is why we failed, and it is not ours to remove.
+        }
+      }
+      throw new PreRestoreBackupError(err);
+    }
   }
 
   delete(id: string): Promise<boolean> {
@@ -206,9 +275,12 @@ export class BackupManager {
     });
   }
 
+  /** A fresh, empty temp file (mode 0600) in the backups directory. */
   private async tempPath(id: string): Promise<string> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    return join(this.dir, `.${id}.${randomBytes(4).toString('hex')}.tmp`);
+    const path = join(this.dir, `.${id}.${randomBytes(4).toString('hex')}.tmp`);
+    await (await open(path, 'wx', 0o600)).close();
+    return path;
   }
 
   /** Compresses (or copies) a raw snapshot into its final file, hashes it, writes metadata. */
@@ -297,6 +369,10 @@ function swapState(state: ServerState, sourcePath: string): void {
         const columns = (db.pragma(`main.table_info(${table})`) as Array<{ name: string }>).map((c) => c.name).join(', ');
         db.exec(`INSERT INTO main.${table} (${columns}) SELECT ${columns} FROM restore_source.${table}`); // govctl:allow
       }
+      // The revocation ledger is not swapped: a key revoked or rotated away after the backup was
+      // taken stays inactive (a restore must not re-enable a possibly compromised key).
+      db.exec(`UPDATE main.api_keys SET active = 0, deactivated_at = r.deactivated_at, replaced_by = r.replaced_by
+               FROM main.key_revocations AS r WHERE main.api_keys.key_id = r.key_id AND main.api_keys.active = 1`);
     })();
   } finally {
     db.exec('DETACH DATABASE restore_source');

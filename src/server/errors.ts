@@ -37,7 +37,17 @@ export const ServerErrors = {
   notFound: (what = 'Not Found') => new HttpError(404, what, 'not_found'),
   conflict: (detail: string) => new HttpError(409, detail, 'conflict'),
   bodyTooLarge: (limit: number) => new HttpError(413, `Request body too large (limit ${limit} bytes)`, 'body_too_large'),
+  // Retry-After: health probes the database every second, so that is when trying again can help.
   auditUnavailable: () =>
-    new HttpError(503, 'Audit log unavailable: the decision could not be recorded, so it was not returned', 'audit_log_unavailable'),
+    new HttpError(503, 'Audit log unavailable: the decision could not be recorded, so it was not returned', 'audit_log_unavailable', {
+      'Retry-After': '1',
+    }),
+  unsupportedMediaType: () => new HttpError(415, 'Unsupported Media Type: send the body as application/json', 'unsupported_media_type'),
+  preRestoreBackupFailed: (diskFull: boolean) =>
+    new HttpError(
+      diskFull ? 507 : 500,
+      `Restore refused: the backup of the current state could not be written${diskFull ? ' (disk full)' : ''}; nothing was changed`,
+      'pre_restore_backup_failed',
+    ),
   internal: () => new HttpError(500, 'Internal server error', 'internal_error'),
 };

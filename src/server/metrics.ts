@@ -1,5 +1,20 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Longest model or operation label value; longer names are cut and marked with "~". */
+export const MAX_LABEL_LENGTH = 64;
+
+/**
+ * A client-chosen name made safe for the unauthenticated /metrics page: control characters
+ * (C0 incl. NUL, DEL, C1) become "?", lone surrogates are repaired, and the length is bounded.
+ */
+export function labelValue(name: string): string {
+  const clean = name
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const chars = [...clean];
+  return chars.length <= MAX_LABEL_LENGTH ? clean : `${chars.slice(0, MAX_LABEL_LENGTH - 1).join('')}~`;
+}
+
 /** Keeps a label's distinct values bounded: past `max` values, new ones read as "other". */
 class BoundedLabel {
   private readonly seen = new Set<string>();
@@ -18,6 +33,12 @@ const KNOWN_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 
  * The server's Prometheus metrics, named as the original implementation names them so existing
  * dashboards keep working. One registry per server instance; every label is bounded: endpoints
  * are route patterns, and client-chosen model and operation names are capped.
+ *
+ * The model and operation labels are kept (the contract names them, and dashboards split
+ * decisions by model): they name a deployment's vocabulary, not a request, so they are not the
+ * per-request values the design forbids. Because a client picks them and /metrics is public,
+ * each value is sanitised and bounded in length, and at most 100 distinct values per label are
+ * kept (later ones count as "other").
  */
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -76,7 +97,7 @@ export class ServerMetrics {
   }
 
   observeDecision(model: string, operation: string, allowed: boolean, reason: string): void {
-    const labels = { model: this.models.value(model), operation: this.operations.value(operation) };
+    const labels = { model: this.models.value(labelValue(model)), operation: this.operations.value(labelValue(operation)) };
     if (allowed) this.allowed.inc(labels);
     else this.blocked.inc({ ...labels, reason });
   }

@@ -89,8 +89,12 @@ describe('bad input', () => {
       expectError(form, 415);
       const xml = await probe('POST', '/v1/check', { token: user, raw: '<check/>', headers: { 'content-type': 'application/xml' } });
       expectError(xml, 415);
+      // text/plain too: fastify would otherwise parse it into a string and answer 422.
       const text = await probe('POST', '/v1/check', { token: user, raw: 'prompt: hello', headers: { 'content-type': 'text/plain' } });
-      expectFieldError(text, 'body');
+      expectError(text, 415);
+      expect(text.body).toEqual({ detail: 'Unsupported Media Type: send the body as application/json', code: 'unsupported_media_type' });
+      const textUtf8 = await probe('POST', '/api/admin/keys', { token: admin(), raw: 'name=x', headers: { 'content-type': 'text/plain; charset=utf-8' } });
+      expectError(textUtf8, 415);
       const bogus = await probe('POST', '/v1/check', { token: user, raw: '{}', headers: { 'content-type': '}{not a type' } });
       expect(bogus.status).toBeGreaterThanOrEqual(400);
     });

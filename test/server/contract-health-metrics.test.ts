@@ -43,7 +43,8 @@ describe('GET /health and /health/detailed', () => {
 describe('GET /health when the database cannot be written', () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer();
+    // Every /health probes afresh (by default a probe's result answers for 1 s).
+    s = await startTestServer({ healthProbeMaxAgeMs: 0 });
   });
   afterAll(() => s.close());
 

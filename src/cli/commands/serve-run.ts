@@ -3,8 +3,9 @@ import { resolve } from 'node:path';
 import { newApiToken } from '../../core/api-token.js';
 import { writeFileDurable } from '../../core/durable-write.js';
 import { ExitCode, InvalidInputError, OperationFailedError, UsageError } from '../../core/errors.js';
-import { parseRate } from '../../core/duration.js';
-import { BootstrapTokenError, buildServer, type GovernanceServer } from '../../server/app.js';
+import { parsePositiveDuration, parseRate } from '../../core/duration.js';
+import { DataDirInUseError, NoServerStateError, resetAdminKey } from '../../server/admin-reset.js';
+import { BootstrapTokenError, buildServer, type ConnectionLimits, type GovernanceServer } from '../../server/app.js';
 import type { CliApp } from '../app.js';
 
 export interface ServeFlags {
@@ -16,7 +17,16 @@ export interface ServeFlags {
   corsOrigin?: string[];
   adminKeyFile?: string;
   logLevel: string;
+  requestTimeout: string;
+  headersTimeout: string;
+  keepAliveTimeout: string;
+  maxConnections: string;
   exitWithStdin?: boolean;
+}
+
+export interface ResetAdminKeyFlags {
+  dataDir: string;
+  revokeExisting?: boolean;
 }
 
 /** The admin key for a first start: the environment, the key file, or none (the server makes one). */
@@ -42,11 +52,35 @@ function parsePort(text: string): number {
   return port;
 }
 
+function parseLimits(flags: ServeFlags): ConnectionLimits {
+  const maxConnections = Number(flags.maxConnections);
+  if (!/^\d+$/.test(flags.maxConnections) || !Number.isSafeInteger(maxConnections) || maxConnections < 1) {
+    throw new UsageError(`invalid --max-connections "${flags.maxConnections}": use a whole number of at least 1`);
+  }
+  const limits: ConnectionLimits = {
+    requestTimeoutMs: parsePositiveDuration(flags.requestTimeout, '--request-timeout'),
+    headersTimeoutMs: parsePositiveDuration(flags.headersTimeout, '--headers-timeout'),
+    keepAliveTimeoutMs: parsePositiveDuration(flags.keepAliveTimeout, '--keep-alive-timeout'),
+    maxConnections,
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new UsageError(`--headers-timeout (${flags.headersTimeout}) must not exceed --request-timeout (${flags.requestTimeout})`);
+  }
+  return limits;
+}
+
 export async function serveCommand(app: CliApp, flags: ServeFlags): Promise<number> {
   const port = parsePort(flags.port);
   const rateLimit = parseRate(flags.rateLimit);
+  const limits = parseLimits(flags);
   const dataDir = resolve(app.io.cwd, flags.dataDir);
-  const { token, generatedInto } = await bootstrapToken(app, flags.adminKeyFile);
+  // Asked for only on a first start: an initialised data dir never reads or generates a key file.
+  let generatedInto: string | undefined;
+  const bootstrap = async (): Promise<string | undefined> => {
+    const chosen = await bootstrapToken(app, flags.adminKeyFile);
+    generatedInto = chosen.generatedInto;
+    return chosen.token;
+  };
 
   let server: GovernanceServer;
   try {
@@ -54,13 +88,24 @@ export async function serveCommand(app: CliApp, flags: ServeFlags): Promise<numb
       dataDir,
       rateLimit,
       sync: flags.sync,
+      limits,
       ...(flags.corsOrigin ? { corsOrigins: flags.corsOrigin } : {}),
-      ...(token ? { bootstrapAdminToken: token } : {}),
+      bootstrapAdminToken: bootstrap,
       logger: flags.logLevel === 'silent' ? false : { level: flags.logLevel, stream: app.io.stderr },
     });
   } catch (err) {
     if (err instanceof BootstrapTokenError) throw new InvalidInputError(`bootstrap admin key: ${err.message}`);
+    if (err instanceof InvalidInputError) throw err;
     throw new OperationFailedError(`cannot open the server state in ${dataDir}: ${(err as Error).message}`);
+  }
+  const bootstrapSources = [
+    ...(app.io.env['GOVCTL_BOOTSTRAP_ADMIN_KEY'] ? ['GOVCTL_BOOTSTRAP_ADMIN_KEY'] : []),
+    ...(flags.adminKeyFile ? ['--admin-key-file'] : []),
+  ];
+  if (server.initialised && bootstrapSources.length > 0) {
+    app.info(
+      `govctl serve: ${bootstrapSources.join(' and ')} not used: ${dataDir} already has an admin key (lost it? stop the server and run: govctl serve reset-admin-key --data-dir ${dataDir})`,
+    );
   }
 
   const showGeneratedKey = () =>
@@ -111,4 +156,25 @@ function stopRequested(app: CliApp, exitWithStdin: boolean): Promise<void> {
     // A stdin still being read would keep the process alive after the server stopped.
     if (exitWithStdin) stdin.destroy?.();
   });
+}
+
+/** `govctl serve reset-admin-key`: offline recovery of a lost admin key; prints the new key once. */
+export async function resetAdminKeyCommand(app: CliApp, flags: ResetAdminKeyFlags): Promise<number> {
+  const dataDir = resolve(app.io.cwd, flags.dataDir);
+  let result;
+  try {
+    result = resetAdminKey(dataDir, { revokeExisting: flags.revokeExisting === true });
+  } catch (err) {
+    if (err instanceof NoServerStateError) throw new InvalidInputError(err.message, { hint: 'pass the --data-dir the server runs with' });
+    if (err instanceof DataDirInUseError) throw new OperationFailedError(err.message, { hint: 'stop govctl serve, run this again, then start it' });
+    throw new OperationFailedError(`cannot reset the admin key in ${dataDir}: ${(err as Error).message}`);
+  }
+  if (app.json) {
+    app.print(JSON.stringify({ key_id: result.keyId, api_key: result.token, revoked: result.revoked }));
+  } else {
+    app.info(`govctl serve: created admin key ${result.keyId}; it is shown this once, store it now (e.g. export GOVCTL_ADMIN_KEY=...):`);
+    if (result.revoked.length > 0) app.info(`govctl serve: deactivated ${result.revoked.length} other admin key(s): ${result.revoked.join(', ')}`);
+    app.print(result.token);
+  }
+  return ExitCode.ok;
 }

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { BackupInvalidError } from '../backups.js';
+import { BackupInvalidError, PreRestoreBackupError } from '../backups.js';
 import { HttpError, ServerErrors } from '../errors.js';
 import type { RouteContext } from './context.js';
 
@@ -45,6 +45,11 @@ export function adminBackupRoutes(app: FastifyInstance, ctx: RouteContext): void
       return result;
     } catch (err) {
       if (err instanceof BackupInvalidError) throw new HttpError(422, err.message, 'backup_invalid');
+      if (err instanceof PreRestoreBackupError) {
+        // The cause (with its path) goes to the server log only.
+        request.log.error({ err: err.cause }, err.message);
+        throw ServerErrors.preRestoreBackupFailed(err.diskFull);
+      }
       throw err;
     }
   });

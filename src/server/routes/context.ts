@@ -1,4 +1,5 @@
 import type { BackupManager } from '../backups.js';
+import type { HealthProbe } from '../health-probe.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { ServerState } from '../store/state.js';
@@ -9,6 +10,7 @@ export interface RouteContext {
   backups: BackupManager;
   metrics: ServerMetrics;
   limiter: RateLimiter;
+  health: HealthProbe;
   version: string;
   startedAt: number;
 }

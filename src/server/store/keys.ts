@@ -71,6 +71,9 @@ export class KeyStore {
   private readonly countActiveStmt;
   private readonly countAdmins;
   private readonly touch;
+  private readonly ledger;
+  /** Compared against when the key id is unknown, so that case costs the same HMAC as a known one. */
+  private dummyHash: Buffer;
 
   constructor(private readonly db: Db) {
     this.hmacKey = loadHmacKey(db);
@@ -87,6 +90,10 @@ export class KeyStore {
     );
     this.countActiveStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM api_keys WHERE active = 1');
     this.countAdmins = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM api_keys WHERE role = 'admin'");
+    this.ledger = db.prepare<[string, string, string | null]>(
+      'INSERT INTO key_revocations (key_id, deactivated_at, replaced_by) VALUES (?, ?, ?) ON CONFLICT (key_id) DO NOTHING',
+    );
+    this.dummyHash = this.hashSecret(randomBytes(32).toString('base64url'));
     this.touch = db.prepare<[number, string, string]>(
       'UPDATE api_keys SET requests_count = requests_count + ?, last_used = max(coalesce(last_used, \'\'), ?) WHERE key_id = ?',
     );
@@ -96,6 +103,7 @@ export class KeyStore {
   reload(): void {
     this.authCache.clear();
     this.hmacKey = loadHmacKey(this.db);
+    this.dummyHash = this.hashSecret(randomBytes(32).toString('base64url'));
   }
 
   hashSecret(secret: string): Buffer {
@@ -112,10 +120,11 @@ export class KeyStore {
         this.authCache.set(keyId, row);
       }
     }
-    if (!row) return { row: undefined, secretOk: false };
+    // The same work whether or not the key id exists: timing must not tell which key ids are real.
     const presented = this.hashSecret(secret);
-    const secretOk = presented.length === row.secret_hash.length && timingSafeEqual(presented, row.secret_hash);
-    return { row, secretOk };
+    const expected = row?.secret_hash ?? this.dummyHash;
+    const matches = presented.length === expected.length && timingSafeEqual(presented, expected);
+    return row ? { row, secretOk: matches } : { row: undefined, secretOk: false };
   }
 
   get(keyId: string): ApiKeyView | undefined {
@@ -142,8 +151,7 @@ export class KeyStore {
       const old = this.byKeyId.get(keyId);
       if (!old || old.active !== 1) return undefined;
       const issued = this.create(old.name, old.role, old.customer_id);
-      this.deactivate.run(new Date().toISOString(), issued.key.key_id, keyId);
-      this.authCache.delete(keyId);
+      this.deactivateKey(keyId, issued.key.key_id);
       return issued;
     })();
   }
@@ -151,9 +159,26 @@ export class KeyStore {
   /** Deactivates a key (rows stay, so usage logs keep their owner); false when unknown. */
   revoke(keyId: string): boolean {
     if (!this.byKeyId.get(keyId)) return false;
-    this.deactivate.run(new Date().toISOString(), null, keyId);
-    this.authCache.delete(keyId);
+    this.deactivateKey(keyId, null);
     return true;
+  }
+
+  /**
+   * Marks a key inactive and records it in the revocation ledger, in one transaction. The ledger
+   * is not part of what a restore swaps, so a restore cannot bring a revoked key back.
+   */
+  private deactivateKey(keyId: string, replacedBy: string | null): void {
+    const at = new Date().toISOString();
+    this.db.transaction(() => {
+      this.deactivate.run(at, replacedBy, keyId);
+      this.ledger.run(keyId, at, replacedBy);
+    })();
+    this.authCache.delete(keyId);
+  }
+
+  /** Keys of role admin that are active now. */
+  activeAdmins(): ApiKeyView[] {
+    return this.list().filter((k) => k.role === 'admin' && k.active);
   }
 
   countActive(): number {

@@ -52,6 +52,23 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX usage_logs_timestamp ON usage_logs (timestamp);
   `,
+  // Kept outside STATE_TABLES, so a restore does not swap them: the revocation ledger outlives
+  // a restore (a key revoked after a backup stays revoked), and the health probe's row is scratch.
+  `
+  CREATE TABLE key_revocations (
+    key_id         TEXT PRIMARY KEY,
+    deactivated_at TEXT NOT NULL,
+    replaced_by    TEXT
+  );
+  INSERT OR IGNORE INTO key_revocations (key_id, deactivated_at, replaced_by)
+    SELECT key_id, coalesce(deactivated_at, created_at), replaced_by FROM api_keys WHERE active = 0;
+  CREATE TABLE health_probe (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    writes INTEGER NOT NULL,
+    at     TEXT NOT NULL
+  );
+  INSERT INTO health_probe (id, writes, at) VALUES (1, 0, '');
+  `,
 ];
 
 /** The tables that make up the server's state, in an order that respects foreign keys. */

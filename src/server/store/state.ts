@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSY_TIMEOUT_MS, openDatabase, type Db, type SyncMode } from './database.js';
 import { GroupCommitWriter, type GroupCommitOptions } from './group-commit.js';
@@ -18,26 +18,30 @@ export class ServerState {
 
   constructor(readonly dataDir: string, sync: SyncMode, writerOptions: GroupCommitOptions = {}) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    this.db = openDatabase(join(dataDir, DATABASE_FILE), sync);
+    const path = join(dataDir, DATABASE_FILE);
+    restrictDatabaseFiles(path);
+    this.db = openDatabase(path, sync);
     this.keys = new KeyStore(this.db);
     this.policies = new PolicyStore(this.db);
     this.logs = new UsageLogStore(this.db);
-    this.writer = new GroupCommitWriter(this.db, this.logs, this.keys, this.policies, writerOptions);
+    // The audit writer thread has its own connection; commits and checkpoints run there.
+    this.writer = new GroupCommitWriter(path, sync, {
+      busyTimeoutMs: BUSY_TIMEOUT_MS,
+      onViolationsCommitted: () => this.policies.invalidate(),
+      ...writerOptions,
+    });
   }
 
-  /** True when the database takes a write lock: what /health means by "can be written". */
-  writable(): boolean {
-    if (!this.db.open) return false;
-    // Do not wait for a lock held elsewhere: a health check must answer at once.
-    this.db.pragma('busy_timeout = 0');
-    try {
-      this.db.exec('BEGIN IMMEDIATE; ROLLBACK');
-      return this.writer.failure === undefined;
-    } catch {
-      return false;
-    } finally {
-      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    }
+  /**
+   * One small real write, committed like a decision's (WAL append, fsync under --sync full):
+   * what /health means by "can be written". Rejects when it cannot be. Rate-limited by its
+   * caller (health-probe.ts).
+   */
+  probeWrite(): Promise<void> {
+    if (!this.db.open) return Promise.reject(new Error('the database is closed'));
+    // Made by the audit writer thread, on the connection that commits decisions: under load it
+    // holds the write lock, so a probe on this connection would fail (or block the event loop).
+    return this.writer.probe();
   }
 
   /** Drops every cache after a restore replaced the tables underneath. */
@@ -48,9 +52,25 @@ export class ServerState {
 
   close(): void {
     try {
-      this.writer.flush();
+      this.writer.close();
     } finally {
       this.db.close();
+    }
+  }
+}
+
+/**
+ * The database holds key hashes and the audit trail: owner-only. SQLite creates the -wal and
+ * -shm files with the database file's mode, so creating it 0600 first covers them too; files a
+ * previous version created with a wider mode are narrowed.
+ */
+function restrictDatabaseFiles(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  for (const suffix of ['', '-wal', '-shm']) {
+    try {
+      chmodSync(`${path}${suffix}`, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
   }
 }
