@@ -1,18 +1,33 @@
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import type { ResolvedConnection } from '../config/resolve.js';
+import { redactCredentials } from '../config/url.js';
 import { UsageError } from '../core/errors.js';
 import type { GovernanceClient } from '../client/governance-client.js';
 import type { Target } from '../target/resolve.js';
 import type { CliIO } from './io.js';
 import { renderJson, type OutputFormat } from './render/json.js';
 import { makeStyle, useColor } from './render/style.js';
+import { visibleLines } from './render/visible.js';
+
+/** How long cleanups (stopping an embedded server, closing clients) may hold the exit. */
+export const CLEANUP_BUDGET_MS = 2_000;
+
+/**
+ * Text for a warning, note or error line: credentials in URLs redacted, control characters
+ * (a server's or tenant's ESC sequences) shown, never interpreted.
+ */
+export function printable(text: string): string {
+  return visibleLines(redactCredentials(text));
+}
 
 /** The options every command shares (declared on the program in main.ts). */
 export interface GlobalOptions {
   url?: string;
   adminKey?: string;
   context?: string;
+  /** Use a temporary embedded server on purpose (admin commands need a configured one otherwise). */
+  embedded: boolean;
   timeout: string;
   caCert?: string;
   insecure: boolean;
@@ -29,6 +44,7 @@ export interface GlobalOptions {
 export class CliApp {
   private readonly cleanups: Array<() => Promise<void>> = [];
   private warnedAboutKeyFlag = false;
+  private readonly warned = new Set<string>();
 
   constructor(
     readonly io: CliIO,
@@ -46,6 +62,7 @@ export class CliApp {
       ...(opts.url !== undefined ? { url: opts.url } : {}),
       ...(opts.adminKey !== undefined ? { adminKey: opts.adminKey } : {}),
       ...(opts.context !== undefined ? { context: opts.context } : {}),
+      embedded: opts.embedded === true,
       timeout: opts.timeout ?? '10s',
       ...(opts.caCert !== undefined ? { caCert: opts.caCert } : {}),
       insecure: opts.insecure === true,
@@ -75,27 +92,56 @@ export class CliApp {
 
   /** Progress and notes on stderr, silenced by --quiet. */
   info(text: string): void {
-    if (!this.globals.quiet) this.io.stderr.write(`${text}\n`);
+    if (!this.globals.quiet) this.io.stderr.write(`${printable(text)}\n`);
   }
 
   /** Warnings on stderr; --quiet does not hide them. */
   warn(text: string): void {
-    this.io.stderr.write(`${makeStyle(useColor(false, this.io.env, this.globals.color)).yellow('warning:')} ${text}\n`);
+    this.io.stderr.write(`${makeStyle(useColor(false, this.io.env, this.globals.color)).yellow('warning:')} ${printable(text)}\n`);
+  }
+
+  /** A warning shown once per invocation however often its cause is met. */
+  private warnOnce(text: string): void {
+    if (this.warned.has(text)) return;
+    this.warned.add(text);
+    this.warn(text);
   }
 
   onCleanup(task: () => Promise<void>): void {
     this.cleanups.push(task);
   }
 
-  async runCleanups(): Promise<void> {
+  /**
+   * Runs the cleanups, newest first, within `budgetMs` in all: each is started even when the
+   * budget is spent (a stop signal is still sent), but none may hold the exit past it.
+   * Resolves false when some did not finish in time.
+   */
+  async runCleanups(budgetMs = CLEANUP_BUDGET_MS): Promise<boolean> {
+    const deadline = Date.now() + budgetMs;
+    let finished = true;
+    // After Ctrl-C the one line "interrupted" is the whole story, unless --verbose.
+    const quietFailures = this.signal.aborted && !this.globals.verbose;
     while (this.cleanups.length > 0) {
       const task = this.cleanups.pop()!;
-      try {
-        await task();
-      } catch (err) {
-        this.warn(`cleanup failed: ${(err as Error).message}`);
-      }
+      const done = Promise.resolve()
+        .then(task)
+        .then(
+          () => true,
+          (err: unknown) => {
+            if (!quietFailures) this.warn(`cleanup failed: ${(err as Error).message}`);
+            return true;
+          },
+        );
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+      });
+      const inTime = await Promise.race([done, late]);
+      clearTimeout(timer);
+      if (!inTime) finished = false;
     }
+    if (!finished && !quietFailures) this.warn(`cleanup did not finish within ${budgetMs} ms; exiting anyway`);
+    return finished;
   }
 
   async connection(): Promise<ResolvedConnection> {
@@ -107,8 +153,15 @@ export class CliApp {
     // Imported here so that commands which never connect (--version, --help) do not load them.
     const { configPath, loadConfig } = await import('../config/contexts.js');
     const { resolveConnection } = await import('../config/resolve.js');
+    if (g.embedded) {
+      // Asked for on purpose: no configured server or key is used, so none can be mixed in.
+      if (g.url !== undefined || g.context !== undefined) {
+        throw new UsageError(`--embedded runs a temporary server; it cannot be combined with ${g.url !== undefined ? '--url' : '--context'}`);
+      }
+      return { sources: { url: 'none', adminKey: 'none' } };
+    }
     const config = await loadConfig(configPath(this.io.env));
-    return resolveConnection(
+    const connection = await resolveConnection(
       {
         ...(g.url !== undefined ? { url: g.url } : {}),
         ...(g.adminKey !== undefined ? { adminKey: g.adminKey } : {}),
@@ -117,15 +170,36 @@ export class CliApp {
       this.io.env,
       config,
     );
+    const withheld = connection.withheldKey;
+    if (withheld) {
+      const { withoutCredentials } = await import('../config/url.js');
+      const dropUrl = withheld.urlSource === 'flag' ? 'drop --url' : 'unset GOVCTL_URL';
+      this.warnOnce(
+        `not sending context "${withheld.context}"'s admin key to ${withoutCredentials(withheld.url)} ` +
+          `(the context is for ${withoutCredentials(withheld.contextUrl)}): pass GOVCTL_ADMIN_KEY for that server, or ${dropUrl} to use the context`,
+      );
+    }
+    return connection;
   }
 
   /** The configured server, or an embedded reference server that is stopped at the end. */
-  async target(serveArgs?: string[]): Promise<Target> {
-    const { resolveTarget } = await import('../target/resolve.js');
-    const target = await resolveTarget(await this.connection(), {
+  async target(serveArgs?: string[], resolved?: ResolvedConnection): Promise<Target> {
+    const [{ resolveTarget }, { hasCredentials, withoutCredentials }] = await Promise.all([
+      import('../target/resolve.js'),
+      import('../config/url.js'),
+    ]);
+    let connection = resolved ?? (await this.connection());
+    if (connection.url !== undefined && hasCredentials(connection.url)) {
+      // undici ignores URL user-info, so they were never sent; say so once, and never show them.
+      const url = withoutCredentials(connection.url);
+      this.warnOnce(`the server URL carries credentials; they are not sent (govctl authenticates with an admin key): using ${url}`);
+      connection = { ...connection, url };
+    }
+    const target = await resolveTarget(connection, {
       env: this.io.env,
       signal: this.signal,
-      onEmbeddedStart: () => this.info('no --url or context: starting the embedded reference server'),
+      onEmbeddedStart: () =>
+        this.info(this.globals.embedded ? 'starting a temporary embedded reference server (--embedded)' : 'no --url or context: starting the embedded reference server'),
       ...(serveArgs ? { serveArgs } : {}),
     });
     this.onCleanup(() => target.release());
@@ -133,17 +207,17 @@ export class CliApp {
   }
 
   /**
-   * A client for the target, closed at the end. `purpose` "admin" notes that changes made to an
-   * embedded server are thrown away with it.
+   * A client for the target, closed at the end. `purpose` "admin" needs a configured server
+   * (or --embedded, and then notes that what it changes is thrown away with the server).
    */
   async client(purpose: 'read' | 'admin' = 'read'): Promise<{ client: GovernanceClient; target: Target }> {
     const g = this.globals;
-    const [{ GovernanceClient }, { parseDuration }, { readFile }] = await Promise.all([
+    const [{ GovernanceClient }, { parsePositiveDuration }, { readFile }] = await Promise.all([
       import('../client/governance-client.js'),
       import('../core/duration.js'),
       import('node:fs/promises'),
     ]);
-    const timeoutMs = parseDuration(g.timeout, '--timeout');
+    const timeoutMs = parsePositiveDuration(g.timeout, '--timeout');
     let caCert: string | undefined;
     if (g.caCert !== undefined) {
       try {
@@ -152,10 +226,17 @@ export class CliApp {
         throw new UsageError(`cannot read --ca-cert ${g.caCert}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
     }
+    const connection = await this.connection();
+    if (purpose === 'admin' && connection.url === undefined && !g.embedded) {
+      // A key "created" on a server that vanishes at exit looks real and is not: refuse, unless asked for.
+      throw new UsageError('no server configured: pass --url or create a context (govctl config set-context NAME --url URL)', {
+        hint: 'or pass --embedded to run it against a temporary server whose state is discarded at exit',
+      });
+    }
     if (g.insecure) this.warn('--insecure: TLS certificates are NOT verified; anyone on the network path can read and change this traffic');
-    const target = await this.target();
+    const target = await this.target(undefined, connection);
     if (purpose === 'admin' && target.kind === 'embedded') {
-      this.info('note: the embedded server is temporary; what this command changes is discarded when it exits (use --url or a context)');
+      this.info('note: the embedded server is temporary; what this command changes is discarded when it exits');
     }
     const client = new GovernanceClient({
       baseUrl: target.url,

@@ -2,6 +2,10 @@ import { ExitCode, UsageError } from '../core/errors.js';
 import type { CliApp } from './app.js';
 import type { OutputFormat } from './render/json.js';
 
+/** Help text of the admin command groups: they refuse to run against a server nobody configured. */
+export const NEEDS_SERVER =
+  '\nNeeds a server: --url, GOVCTL_URL or a context; --embedded runs it against a temporary one (state discarded at exit).';
+
 /** What a command group needs from the frame: the invocation, and where to leave its exit code. */
 export interface Registry {
   app: CliApp;

@@ -117,8 +117,13 @@ export function deleteContext(config: GovctlConfig, name: string): GovctlConfig 
   return next;
 }
 
+/** The context named `name`, own entries only: "constructor" or "__proto__" is not found on Object.prototype. */
+export function findContext(config: GovctlConfig, name: string): ContextEntry | undefined {
+  return Object.hasOwn(config.contexts, name) ? config.contexts[name] : undefined;
+}
+
 export function requireContext(config: GovctlConfig, name: string): ContextEntry {
-  const entry = config.contexts[name];
+  const entry = findContext(config, name);
   if (!entry) {
     const known = Object.keys(config.contexts);
     throw new NotFoundError(`no context named "${name}"`, {

@@ -12,6 +12,16 @@ export function parseDuration(text: string, what = 'duration'): number {
   return Math.round(value);
 }
 
+/**
+ * A duration that must be at least 1 ms: a timeout or an interval of 0 would mean "expire at
+ * once" to some callers and "never" to others, so it is refused rather than guessed.
+ */
+export function parsePositiveDuration(text: string, what = 'duration'): number {
+  const ms = parseDuration(text, what);
+  if (ms < 1) throw new InvalidInputError(`invalid ${what} "${text}": must be at least 1ms, e.g. 500ms or 10s`);
+  return ms;
+}
+
 export interface RateSpec {
   limit: number;
   windowMs: number;

@@ -11,7 +11,10 @@ export const ExitCode = {
   auth: 4,
   notFound: 5,
   internal: 70,
+  /** SIGINT (Ctrl-C): 128 + 2, as shells report it. */
   interrupted: 130,
+  /** SIGTERM: 128 + 15. */
+  terminated: 143,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

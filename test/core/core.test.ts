@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isWellFormedApiToken, newApiToken, parseApiToken, redactApiToken } from '../../src/core/api-token.js';
 import { writeFileDurable } from '../../src/core/durable-write.js';
-import { parseDuration, parseRate } from '../../src/core/duration.js';
+import { parseDuration, parsePositiveDuration, parseRate } from '../../src/core/duration.js';
 import { assertValid, compileSchema } from '../../src/core/schema.js';
 
 describe('durations and rates', () => {
@@ -15,6 +15,14 @@ describe('durations and rates', () => {
     expect(parseDuration('1.5h')).toBe(5_400_000);
     expect(parseDuration('3')).toBe(3000);
     expect(() => parseDuration('soon', '--timeout')).toThrow('invalid --timeout "soon"');
+  });
+
+  it('refuses a zero timeout or interval where one must be positive', () => {
+    expect(parsePositiveDuration('1ms', '--timeout')).toBe(1);
+    for (const zero of ['0', '0ms', '0s', '0.0001s']) {
+      expect(() => parsePositiveDuration(zero, '--timeout'), zero).toThrow(`invalid --timeout "${zero}": must be at least 1ms`);
+    }
+    expect(parseDuration('0s')).toBe(0);
   });
 
   it('parses rate limits', () => {

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { destructive, type DestructiveFlags } from '../confirm.js';
-import { action, type Registry } from '../command.js';
+import { action, NEEDS_SERVER, type Registry } from '../command.js';
 import type { BackupDownloadFlags } from './backups-run.js';
 
 export function registerBackups(program: Command, registry: Registry): void {
   const commands = () => import('./backups-run.js');
-  const backups = program.command('backups').description('back up, verify, download and restore server state (admin API)');
+  const backups = program.command('backups').description('back up, verify, download and restore server state (admin API)').addHelpText('after', NEEDS_SERVER);
 
   backups
     .command('create')

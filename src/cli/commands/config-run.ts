@@ -8,6 +8,8 @@ import {
   useContext,
   type ContextEntry,
 } from '../../config/contexts.js';
+import { checkAdminKey } from '../../config/resolve.js';
+import { hasCredentials, withoutCredentials } from '../../config/url.js';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
 import { renderTable } from '../render/output.js';
@@ -26,6 +28,12 @@ function validateUrl(text: string): void {
     throw new UsageError(`invalid --url "${text}": use a full URL such as https://gov.example.com`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`invalid --url "${text}": use http or https`);
+  // They would sit in the file in clear, and govctl never sends them: the admin key is the credential.
+  if (hasCredentials(text)) {
+    throw new UsageError(`--url ${withoutCredentials(text)} must not carry a user name or password`, {
+      hint: 'give the admin key with --admin-key-env or --admin-key-file instead',
+    });
+  }
 }
 
 export async function setContextCommand(app: CliApp, name: string, flags: SetContextFlags): Promise<number> {
@@ -41,7 +49,7 @@ export async function setContextCommand(app: CliApp, name: string, flags: SetCon
   if (flags.storeSecret) {
     const secret = app.globals.adminKey ?? app.io.env['GOVCTL_ADMIN_KEY'];
     if (!secret) throw new UsageError('--store-secret stores the key given with --admin-key or GOVCTL_ADMIN_KEY; neither is set');
-    entry.admin_key = secret;
+    entry.admin_key = checkAdminKey(secret, app.globals.adminKey !== undefined ? '--admin-key' : 'GOVCTL_ADMIN_KEY');
     app.warn('the admin key is stored in the config file itself (mode 0600); a key reference (--admin-key-env) is safer');
   }
   const path = configPath(app.io.env);
@@ -83,7 +91,7 @@ export async function getContextsCommand(app: CliApp): Promise<number> {
   const rows = Object.entries(config.contexts).map(([name, entry]) => ({
     name,
     current: config.current_context === name,
-    url: entry.url,
+    url: withoutCredentials(entry.url),
     admin_key: keySource(entry),
   }));
   if (app.json) {

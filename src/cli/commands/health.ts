@@ -11,7 +11,8 @@ export function registerHealth(program: Command, registry: Registry): void {
       'after',
       `
 Exit codes: 0 healthy, 1 degraded or failing, 3 unreachable, 4 admin key refused.
-With no --url, GOVCTL_URL or context, it checks a freshly started embedded server.
+With no --url, GOVCTL_URL or context (or with --embedded), it checks a freshly started embedded server.
+Exit 130 on Ctrl-C, 143 on SIGTERM.
 
 Examples:
   govctl health --url http://127.0.0.1:8080

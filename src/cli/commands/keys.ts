@@ -1,11 +1,11 @@
 import { Option, type Command } from 'commander';
 import { destructive, type DestructiveFlags } from '../confirm.js';
-import { action, type Registry } from '../command.js';
+import { action, NEEDS_SERVER, type Registry } from '../command.js';
 import type { KeyCreateFlags, KeyListFlags } from './keys-run.js';
 
 export function registerKeys(program: Command, registry: Registry): void {
   const commands = () => import('./keys-run.js');
-  const keys = program.command('keys').description('manage API keys (admin API)');
+  const keys = program.command('keys').description('manage API keys (admin API)').addHelpText('after', NEEDS_SERVER);
 
   keys
     .command('create')

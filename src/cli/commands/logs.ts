@@ -19,6 +19,7 @@ export function registerLogs(program: Command, registry: Registry): void {
       'after',
       `
 Newest first; with --follow, oldest first as entries arrive (-o json prints one JSON object a line).
+Needs a server: --url, GOVCTL_URL or a context; --embedded runs it against a temporary one.
 
 Examples:
   govctl logs --blocked --since 1h

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { action, type Registry } from '../command.js';
+import { action, NEEDS_SERVER, type Registry } from '../command.js';
 
 export function registerPolicies(program: Command, registry: Registry): void {
   const commands = () => import('./policies-run.js');
-  const policies = program.command('policies').description('read and change governance policies (admin API)');
+  const policies = program.command('policies').description('read and change governance policies (admin API)').addHelpText('after', NEEDS_SERVER);
 
   policies
     .command('list')
