@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 /** One model for everything scan and audit find. */
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
@@ -15,6 +15,7 @@ export function atOrAbove(severity: Severity, threshold: Severity): boolean {
   return severityRank(severity) >= severityRank(threshold);
 }
 
+/** A place in a source file (scan findings). */
 export interface FileLocation {
   file: string;
   line: number;
@@ -23,9 +24,72 @@ export interface FileLocation {
   commit?: string;
 }
 
-export interface UrlLocation {
-  url: string;
+/** A package, by package URL (audit: a vulnerable dependency), and the manifest that pulls it in. */
+export interface PackageLocation {
+  /** "pkg:npm/lodash@4.17.20" (https://github.com/package-url/purl-spec). */
+  purl: string;
+  /** Relative path of the manifest or lock file naming it, when known. */
+  manifest?: string;
+}
+
+/** A key in a configuration file (audit: an unsafe setting). */
+export interface ConfigLocation {
+  file: string;
+  /** Dotted path of the key: "server.tls.enabled". */
+  key_path: string;
+  /** 1-based, when the parser knows it. */
+  line?: number;
+}
+
+/** One HTTP exchange (audit: an API probe). */
+export interface HttpLocation {
   method: string;
+  url: string;
+}
+
+/** @deprecated the old name of HttpLocation. */
+export type UrlLocation = HttpLocation;
+
+export type Location = FileLocation | PackageLocation | ConfigLocation | HttpLocation;
+
+export type LocationKind = 'file' | 'package' | 'config' | 'http';
+
+/** Which shape a location has (they are told apart by their fields, so JSON stays plain). */
+export function locationKind(location: Location): LocationKind {
+  if ('purl' in location) return 'package';
+  if ('key_path' in location) return 'config';
+  if ('url' in location) return 'http';
+  return 'file';
+}
+
+/** One line for people: "src/a.py:3:7", "pkg:npm/x@1 (package-lock.json)", "app.yaml: tls.enabled", "GET https://…". */
+export function describeLocation(location: Location): string {
+  switch (locationKind(location)) {
+    case 'package': {
+      const l = location as PackageLocation;
+      return l.manifest ? `${l.purl} (${l.manifest})` : l.purl;
+    }
+    case 'config': {
+      const l = location as ConfigLocation;
+      return `${l.file}${l.line !== undefined ? `:${l.line}` : ''}: ${l.key_path}`;
+    }
+    case 'http': {
+      const l = location as HttpLocation;
+      return `${l.method} ${l.url}`;
+    }
+    default: {
+      const l = location as FileLocation;
+      const at = `${l.file}:${l.line}:${l.column}`;
+      return l.commit ? `${at} @${l.commit.slice(0, 10)}` : at;
+    }
+  }
+}
+
+/** The file a location is in, when it is in one (a package's manifest counts). */
+export function locationFile(location: Location): string | undefined {
+  if ('purl' in location) return location.manifest;
+  if ('file' in location) return location.file;
+  return undefined;
 }
 
 export interface Finding {
@@ -37,7 +101,7 @@ export interface Finding {
   /** "secret", "dangerous-code", "vulnerability", "api", "config", ... */
   category: string;
   title: string;
-  location: FileLocation | UrlLocation;
+  location: Location;
   /** What was found, redacted: never a raw secret. */
   evidence: string;
   /** Stable across runs and line moves: identifies the same finding in a baseline. */
@@ -52,7 +116,12 @@ export function redact(secret: string): string {
   return secret.length <= 4 ? '…' : `${secret.slice(0, 4)}…`;
 }
 
-/** sha256 over the parts, hex, first 32 characters. */
-export function fingerprintOf(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+/**
+ * HMAC-SHA256 over the parts with a per-project secret key (see core/fingerprint-key.ts), hex,
+ * first 32 characters. Keyed, because the parts may hold a secret: an unkeyed hash of a weak
+ * password in a SARIF file or a baseline gives the password back to anyone with a word list.
+ */
+export function fingerprintOf(key: Uint8Array, ...parts: string[]): string {
+  if (key.length < 16) throw new Error('fingerprint key too short');
+  return createHmac('sha256', key).update(parts.join('\u0000')).digest('hex').slice(0, 32);
 }

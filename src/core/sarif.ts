@@ -1,5 +1,5 @@
 import { govctlVersion } from './version.js';
-import type { Finding, Severity } from './findings.js';
+import { locationKind, type ConfigLocation, type FileLocation, type Finding, type HttpLocation, type PackageLocation, type Severity } from './findings.js';
 
 /** SARIF 2.1.0, as GitHub code scanning reads it: stable rule ids, partial fingerprints. */
 export interface SarifLog {
@@ -25,14 +25,29 @@ interface SarifRule {
 
 type SarifLevel = 'error' | 'warning' | 'note';
 
+interface SarifPhysicalLocation {
+  artifactLocation: { uri: string; uriBaseId?: string };
+  region?: { startLine: number; startColumn?: number };
+}
+
+interface SarifLogicalLocation {
+  name?: string;
+  fullyQualifiedName: string;
+  kind: string;
+}
+
+/** A physical location only where there is a real file; packages, keys and HTTP exchanges are logical. */
+interface SarifLocation {
+  physicalLocation?: SarifPhysicalLocation;
+  logicalLocations?: SarifLogicalLocation[];
+}
+
 interface SarifResult {
   ruleId: string;
   ruleIndex: number;
   level: SarifLevel;
   message: { text: string };
-  locations: Array<{
-    physicalLocation: { artifactLocation: { uri: string; uriBaseId?: string }; region?: { startLine: number; startColumn: number } };
-  }>;
+  locations: SarifLocation[];
   partialFingerprints: Record<string, string>;
   properties?: Record<string, unknown>;
 }
@@ -47,6 +62,46 @@ function ruleName(id: string): string {
 
 function encodeUri(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
+}
+
+function fileUri(path: string): { uri: string; uriBaseId?: string } {
+  // Absolute URLs (a manifest fetched from somewhere) stay as they are; relative paths are under %SRCROOT%.
+  return /^[a-z][a-z0-9+.-]*:/i.test(path) ? { uri: path } : { uri: encodeUri(path), uriBaseId: '%SRCROOT%' };
+}
+
+/** The name of a package URL without type, namespace or version: "pkg:npm/%40a/b@1.0.0" -> "b". */
+function purlName(purl: string): string {
+  const path = purl.replace(/^pkg:[^/]+\//, '').replace(/[?#].*$/, '');
+  const name = path.split('/').pop() ?? path;
+  const at = name.lastIndexOf('@');
+  return decodeURIComponent(at > 0 ? name.slice(0, at) : name);
+}
+
+function sarifLocation(f: Finding): SarifLocation {
+  switch (locationKind(f.location)) {
+    case 'package': {
+      const l = f.location as PackageLocation;
+      return {
+        ...(l.manifest ? { physicalLocation: { artifactLocation: fileUri(l.manifest) } } : {}),
+        logicalLocations: [{ name: purlName(l.purl), fullyQualifiedName: l.purl, kind: 'module' }],
+      };
+    }
+    case 'config': {
+      const l = f.location as ConfigLocation;
+      return {
+        physicalLocation: { artifactLocation: fileUri(l.file), ...(l.line !== undefined ? { region: { startLine: l.line } } : {}) },
+        logicalLocations: [{ name: l.key_path.split('.').pop() ?? l.key_path, fullyQualifiedName: l.key_path, kind: 'property' }],
+      };
+    }
+    case 'http': {
+      const l = f.location as HttpLocation;
+      return { logicalLocations: [{ name: l.url, fullyQualifiedName: `${l.method.toUpperCase()} ${l.url}`, kind: 'resource' }] };
+    }
+    default: {
+      const l = f.location as FileLocation;
+      return { physicalLocation: { artifactLocation: fileUri(l.file), region: { startLine: l.line, startColumn: l.column } } };
+    }
+  }
 }
 
 export function toSarif(findings: Finding[], options: { toolName?: string; srcRoot?: string } = {}): SarifLog {
@@ -69,23 +124,15 @@ export function toSarif(findings: Finding[], options: { toolName?: string; srcRo
     });
   }
   const results: SarifResult[] = findings.map((f) => {
-    const location =
-      'file' in f.location
-        ? {
-            physicalLocation: {
-              artifactLocation: { uri: encodeUri(f.location.file), uriBaseId: '%SRCROOT%' },
-              region: { startLine: f.location.line, startColumn: f.location.column },
-            },
-          }
-        : { physicalLocation: { artifactLocation: { uri: f.location.url } } };
-    const commit = 'file' in f.location ? f.location.commit : undefined;
+    const location = sarifLocation(f);
+    const commit = locationKind(f.location) === 'file' ? (f.location as FileLocation).commit : undefined;
     return {
       ruleId: f.rule,
       ruleIndex: index.get(f.rule)!,
       level: LEVEL[f.severity],
       message: { text: `${f.title}: ${f.evidence}${commit ? ` (added in commit ${commit.slice(0, 12)})` : ''}` },
       locations: [location],
-      partialFingerprints: { 'govctl/v1': f.fingerprint },
+      partialFingerprints: { 'govctl/v2': f.fingerprint },
       ...(commit ? { properties: { commit } } : {}),
     };
   });

@@ -83,11 +83,30 @@ export async function loadFile(file: Pick<WalkedFile, 'path' | 'absPath'>): Prom
   }
 }
 
+/**
+ * A file's text: UTF-16 (LE or BE) when it starts with that byte-order mark (its NUL bytes are
+ * not a sign of binary then), UTF-8 otherwise (a UTF-8 BOM dropped, so columns count from the
+ * first real character); undefined when it looks binary.
+ */
+export function decodeText(bytes: Buffer): string | undefined {
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) {
+    return bytes.subarray(2, 2 + ((bytes.length - 2) & ~1)).toString('utf16le');
+  }
+  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) {
+    // A copy: swap16 works in place and the buffer may be shared.
+    return Buffer.from(bytes.subarray(2, 2 + ((bytes.length - 2) & ~1))).swap16().toString('utf16le');
+  }
+  if (looksBinary(bytes)) return undefined;
+  const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  return bytes.toString('utf8', bom ? 3 : 0);
+}
+
 export function scanLoaded(engine: Engine, loaded: LoadedFile): FileScanResult {
   if ('error' in loaded) return { path: loaded.path, matches: [], suppressed: 0, bytes: 0, skipped: 'unreadable' };
   const { path, bytes } = loaded;
-  if (looksBinary(bytes)) return { path, matches: [], suppressed: 0, bytes: bytes.length, skipped: 'binary' };
-  const { matches, suppressed } = scanText(engine, bytes.toString('utf8'), path);
+  const text = decodeText(bytes);
+  if (text === undefined) return { path, matches: [], suppressed: 0, bytes: bytes.length, skipped: 'binary' };
+  const { matches, suppressed } = scanText(engine, text, path);
   return { path, matches, suppressed, bytes: bytes.length };
 }
 

@@ -53,6 +53,7 @@ export async function scanGitHistory(root: string, engine: Engine, signal?: Abor
     current = undefined;
   };
   for await (const line of createInterface({ input: child.stdout! })) {
+    if (signal?.aborted) break;
     if (line.startsWith('commit ') && /^commit [0-9a-f]{40}$/.test(line)) {
       flush();
       commit = line.slice(7);

@@ -14,6 +14,8 @@ export interface PoolOptions {
   workers?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** A worker began scanning a batch of this many files. */
+  onBatchStarted?: (files: number) => void;
 }
 
 function batches(files: WalkedFile[]): WalkedFile[][] {
@@ -39,13 +41,21 @@ function workerUrl(): URL | undefined {
   return existsSync(fileURLToPath(url)) ? url : undefined;
 }
 
-/** Scans files on worker threads (one per core), or in this thread when that is asked or not possible. */
+/**
+ * Below this much text, scanning takes a few tens of milliseconds: this thread does it rather
+ * than pay for a worker's start. Above, even one file goes to a worker, because a scan in this
+ * thread cannot be interrupted until the file is done, and a worker can be terminated at once.
+ */
+const IN_THREAD_MAX_BYTES = 1024 * 1024;
+
+/** Scans files on worker threads (one per core), or in this thread when that is asked, small or not possible. */
 export async function scanFiles(spec: EngineSpec, files: WalkedFile[], options: PoolOptions = {}): Promise<FileScanResult[]> {
   const url = workerUrl();
   const wanted = options.workers ?? availableParallelism();
   const work = batches(files);
-  const count = url === undefined ? 0 : Math.min(wanted, work.length);
-  if (count <= 1) {
+  const totalBytes = files.reduce((n, f) => n + f.size, 0);
+  const count = url === undefined || wanted === 0 ? 0 : Math.min(wanted, work.length);
+  if (count === 0 || (count === 1 && totalBytes < IN_THREAD_MAX_BYTES)) {
     const engine = await buildEngine(spec);
     const results: FileScanResult[] = [];
     await scanFilesInOrder(
@@ -63,9 +73,18 @@ export async function scanFiles(spec: EngineSpec, files: WalkedFile[], options: 
   const results: FileScanResult[] = [];
   let next = 0;
   let done = 0;
+  const signal = options.signal;
+  if (signal?.aborted) return results;
   const workers = Array.from({ length: count }, () => new Worker(url!, { workerData: spec }));
+  // Ctrl-C: stop waiting at once; the finally terminates the workers mid-file. The results of the
+  // batches that finished are kept (a partial result).
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
   try {
-    await Promise.all(
+    const all = Promise.all(
       workers.map(
         (worker) =>
           new Promise<void>((resolve, reject) => {
@@ -74,7 +93,11 @@ export async function scanFiles(spec: EngineSpec, files: WalkedFile[], options: 
               const id = next++;
               worker.postMessage({ id, files: work[id]!.map((f) => ({ path: f.path, absPath: f.absPath })) });
             };
-            worker.on('message', (message: { ready?: boolean; results?: FileScanResult[] }) => {
+            worker.on('message', (message: { ready?: boolean; started?: number; results?: FileScanResult[] }) => {
+              if (message.started !== undefined) {
+                options.onBatchStarted?.(work[message.started]!.length);
+                return;
+              }
               if (message.results) {
                 results.push(...message.results);
                 done += message.results.length;
@@ -87,7 +110,11 @@ export async function scanFiles(spec: EngineSpec, files: WalkedFile[], options: 
           }),
       ),
     );
+    // After an abort nobody awaits `all`; a worker's exit must not become an unhandled rejection.
+    all.catch(() => {});
+    await Promise.race([all, aborted]);
   } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
     await Promise.all(workers.map((w) => w.terminate()));
   }
   return results;

@@ -1,8 +1,21 @@
-import { fingerprintOf, redact, severityRank, SEVERITIES, type Finding, type Severity } from '../core/findings.js';
+import { dirname } from 'node:path';
+import { filterByBaseline } from '../core/baseline.js';
+import { InvalidInputError } from '../core/errors.js';
+import { loadFingerprintKey } from '../core/fingerprint-key.js';
+import { fingerprintOf, redact, severityRank, SEVERITIES, type FileLocation, type Finding, type Severity } from '../core/findings.js';
+import { verdictOf, type FailOn, type Verdict } from '../core/verdict.js';
 import { buildEngine, type EngineSpec, type FileScanResult, type ScanKind } from './file-scan.js';
 import { scanFiles } from './pool.js';
 import type { RawMatch } from './types.js';
 import { walk, type SkippedFile } from './walker.js';
+
+/** Progress and warnings, for the cli to show (a core never writes to the terminal). */
+export type ScanEvent =
+  | { type: 'walked'; files: number; bytes: number }
+  | { type: 'progress'; done: number; total: number }
+  /** A worker thread began on a batch of files (not emitted when scanning in this thread). */
+  | { type: 'batch-started'; files: number }
+  | { type: 'warning'; message: string };
 
 export interface ScanOptions {
   kind: ScanKind;
@@ -10,13 +23,22 @@ export interface ScanOptions {
   /** The loaded rule set (built-in, merged with a user file, minus disabled rules). */
   rules: unknown;
   /** Fingerprints of known findings not to report again. */
-  baseline?: Set<string>;
+  baseline?: ReadonlySet<string>;
   gitignore?: boolean;
   /** Also scan every commit's added lines. */
   git?: boolean;
   maxFileBytes: number;
+  /** Findings at or above this fail the verdict (default "high"). */
+  failOn?: FailOn;
   workers?: number;
+  /** Absolute directories never scanned (the report directory). */
+  excludeDirs?: string[];
+  /** The fingerprint key; default: loaded for the project (GOVCTL_FINGERPRINT_KEY or .govctl/fingerprint-key). */
+  fingerprintKey?: Uint8Array;
+  env?: Record<string, string | undefined>;
   signal?: AbortSignal;
+  onEvent?: (event: ScanEvent) => void;
+  /** @deprecated use onEvent's "progress". */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -25,6 +47,8 @@ export interface ScanSummary {
   bytes_scanned: number;
   skipped: Record<'binary' | 'too_large' | 'unreadable' | 'symlink', number>;
   ignored_by_gitignore: number;
+  /** govctl report directories (and the --out directory) left out. */
+  report_dirs_skipped: number;
   suppressed_inline: number;
   suppressed_by_baseline: number;
   commits_scanned?: number;
@@ -38,8 +62,10 @@ export interface ScanResult {
   findings: Finding[];
   summary: ScanSummary;
   skipped_files: SkippedFile[];
-  /** True when Ctrl-C stopped the scan before it finished. */
+  /** True when Ctrl-C stopped the scan before it finished: the findings are those found so far. */
   partial: boolean;
+  /** Pass or fail against failOn; the cli turns a failed verdict into exit 1. */
+  verdict: Verdict;
 }
 
 /** Rules whose matched code may hold a credential: their evidence gets string literals redacted. */
@@ -49,7 +75,7 @@ function redactLiterals(snippet: string): string {
   return snippet.replace(/(["'`])([^"'`]*)\1/g, (_all, quote: string, body: string) => `${quote}${redact(body)}${quote}`);
 }
 
-function toFinding(kind: ScanKind, result: FileScanResult, m: RawMatch): Omit<Finding, 'id'> {
+function toFinding(kind: ScanKind, key: Uint8Array, result: FileScanResult, m: RawMatch): Omit<Finding, 'id'> {
   const isSecret = kind === 'secrets';
   const normalised = m.value.replace(/\s+/g, ' ').trim();
   return {
@@ -59,16 +85,16 @@ function toFinding(kind: ScanKind, result: FileScanResult, m: RawMatch): Omit<Fi
     title: m.title,
     location: { file: result.path, line: m.line, column: m.column, ...(result.commit ? { commit: result.commit } : {}) },
     evidence: isSecret ? redact(m.value) : CREDENTIAL_RULE.test(m.rule) ? redactLiterals(normalised) : normalised.slice(0, 120),
-    // Line numbers stay out, so a finding keeps its fingerprint when code moves.
-    fingerprint: fingerprintOf(kind, m.rule, result.path, isSecret ? m.value : normalised),
+    // Line numbers stay out, so a finding keeps its fingerprint when code moves; keyed (see findings.ts).
+    fingerprint: fingerprintOf(key, kind, m.rule, result.path, isSecret ? m.value : normalised),
     remediation: m.remediation,
     ...(m.cwe ? { cwe: m.cwe } : {}),
   };
 }
 
 function compareFindings(a: Omit<Finding, 'id'>, b: Omit<Finding, 'id'>): number {
-  const la = a.location as { file: string; line: number; column: number };
-  const lb = b.location as { file: string; line: number; column: number };
+  const la = a.location as FileLocation;
+  const lb = b.location as FileLocation;
   return (
     severityRank(b.severity) - severityRank(a.severity) ||
     la.file.localeCompare(lb.file) ||
@@ -78,19 +104,35 @@ function compareFindings(a: Omit<Finding, 'id'>, b: Omit<Finding, 'id'>): number
   );
 }
 
-/** Scans a tree (and, with `git`, its history) and returns findings and an honest summary. */
+/** Scans a tree (and, with `git`, its history) and returns findings, an honest summary and a verdict. */
 export async function runScan(options: ScanOptions): Promise<ScanResult> {
   const started = performance.now();
+  if (!Number.isFinite(options.maxFileBytes) || options.maxFileBytes <= 0) {
+    throw new InvalidInputError(`invalid maximum file size ${options.maxFileBytes}: it must be at least 1 byte (a scan that reads nothing cannot pass)`);
+  }
+  const emit = options.onEvent ?? (() => {});
   const spec: EngineSpec = { kind: options.kind, rules: options.rules };
   const walked = await walk(options.root, {
     maxFileBytes: options.maxFileBytes,
     ...(options.gitignore !== undefined ? { gitignore: options.gitignore } : {}),
+    ...(options.excludeDirs ? { excludeDirs: options.excludeDirs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
+  let key = options.fingerprintKey;
+  if (key === undefined) {
+    const loaded = await loadFingerprintKey(walked.rootIsFile ? dirname(options.root) : options.root, options.env ?? {});
+    if (loaded.source === 'ephemeral') emit({ type: 'warning', message: `${loaded.reason}: fingerprints of this run are not stable (baselines will not match); set GOVCTL_FINGERPRINT_KEY` });
+    key = loaded.key;
+  }
+  emit({ type: 'walked', files: walked.files.length, bytes: walked.files.reduce((n, f) => n + f.size, 0) });
   const results = await scanFiles(spec, walked.files, {
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    onBatchStarted: (files) => emit({ type: 'batch-started', files }),
+    onProgress: (done, total) => {
+      emit({ type: 'progress', done, total });
+      options.onProgress?.(done, total);
+    },
   });
 
   let history: FileScanResult[] = [];
@@ -105,6 +147,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     bytes_scanned: 0,
     skipped: { binary: 0, too_large: 0, unreadable: 0, symlink: 0 },
     ignored_by_gitignore: walked.ignored,
+    report_dirs_skipped: walked.reportDirs,
     suppressed_inline: 0,
     suppressed_by_baseline: 0,
     duration_ms: 0,
@@ -121,7 +164,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     summary.bytes_scanned += result.bytes;
     summary.suppressed_inline += result.suppressed;
     for (const m of result.matches) {
-      const finding = toFinding(options.kind, result, m);
+      const finding = toFinding(options.kind, key, result, m);
       seen.add(finding.fingerprint);
       candidates.push(finding);
     }
@@ -132,7 +175,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     for (const result of [...history].reverse()) {
       summary.suppressed_inline += result.suppressed;
       for (const m of result.matches) {
-        const finding = toFinding(options.kind, result, m);
+        const finding = toFinding(options.kind, key, result, m);
         if (seen.has(finding.fingerprint)) continue;
         seen.add(finding.fingerprint);
         candidates.push(finding);
@@ -140,20 +183,19 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     }
   }
   for (const skip of skipped_files) {
-    const key = skip.reason === 'too-large' ? 'too_large' : skip.reason;
-    summary.skipped[key] += 1;
+    const reason = skip.reason === 'too-large' ? 'too_large' : skip.reason;
+    summary.skipped[reason] += 1;
   }
 
-  const kept = candidates.filter((f) => {
-    if (options.baseline?.has(f.fingerprint)) {
-      summary.suppressed_by_baseline += 1;
-      return false;
-    }
-    return true;
-  });
+  const { kept, suppressed } = filterByBaseline(candidates, options.baseline);
+  summary.suppressed_by_baseline = suppressed;
   kept.sort(compareFindings);
   const findings: Finding[] = kept.map((f, i) => ({ id: `${options.kind === 'secrets' ? 'S' : 'P'}${i + 1}`, ...f }));
-  for (const f of findings) summary.findings_by_severity[f.severity] += 1;
+  const verdict = verdictOf(findings, options.failOn ?? 'high');
+  summary.findings_by_severity = { ...verdict.counts };
   summary.duration_ms = Math.round(performance.now() - started);
-  return { kind: options.kind, root: options.root, findings, summary, skipped_files, partial: options.signal?.aborted === true };
+  const partial = options.signal?.aborted === true;
+  // An interrupted scan has not looked at everything: it cannot pass.
+  if (partial) verdict.passed = false;
+  return { kind: options.kind, root: options.root, findings, summary, skipped_files, partial, verdict };
 }

@@ -1,14 +1,18 @@
 import type { Dirent } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { constants } from 'node:fs';
+import { access, readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { InvalidInputError } from '../core/errors.js';
+import { fileSystemError } from '../core/fs-errors.js';
 
 export interface WalkOptions {
   /** Respect .gitignore files (nested ones too). Default true. */
   gitignore?: boolean;
   /** Files larger than this are skipped (and said so). */
   maxFileBytes: number;
+  /** Absolute directories never entered (the report directory a run writes to). */
+  excludeDirs?: string[];
   signal?: AbortSignal;
 }
 
@@ -31,9 +35,17 @@ export interface WalkResult {
   skipped: SkippedFile[];
   /** Files left out because a .gitignore names them. */
   ignored: number;
+  /** Report directories left out: excluded ones and govctl run directories (<run-id>/). */
+  reportDirs: number;
+  /** The root is one file, not a directory. */
+  rootIsFile: boolean;
 }
 
-const ALWAYS_SKIPPED_DIRS = new Set(['.git', '.hg', '.svn']);
+/** VCS folders, and .govctl (it holds the fingerprint key). */
+const ALWAYS_SKIPPED_DIRS = new Set(['.git', '.hg', '.svn', '.govctl']);
+
+/** A govctl run directory (reports/<run-id>/): govctl never scans its own reports. */
+const RUN_DIR = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
 
 const toPosix = (p: string): string => (sep === '/' ? p : p.split(sep).join('/'));
 
@@ -56,21 +68,24 @@ function ignoredBy(scopes: IgnoreScope[], relPath: string, isDir: boolean): bool
  * symlinks left out, files over the size limit skipped with a reason.
  */
 export async function walk(root: string, options: WalkOptions): Promise<WalkResult> {
-  let rootStat;
-  try {
-    rootStat = await stat(root);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InvalidInputError(`cannot scan ${root}: ${code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
-  }
-  const result: WalkResult = { files: [], skipped: [], ignored: 0 };
+  // A root that cannot be read is an error, not an empty scan that passes.
+  const rootStat = await stat(root).catch((err: unknown) => {
+    throw fileSystemError(err, 'scan', root);
+  });
+  const result: WalkResult = { files: [], skipped: [], ignored: 0, reportDirs: 0, rootIsFile: false };
   if (rootStat.isFile()) {
+    result.rootIsFile = true;
+    await access(root, constants.R_OK).catch((err: unknown) => {
+      throw fileSystemError(err, 'scan', root);
+    });
     const name = root.split(sep).pop() ?? root;
     if (rootStat.size > options.maxFileBytes) result.skipped.push({ path: name, reason: 'too-large' });
     else result.files.push({ path: name, absPath: root, size: rootStat.size });
     return result;
   }
+  if (!rootStat.isDirectory()) throw new InvalidInputError(`cannot scan ${root}: not a regular file or directory`);
   const useGitignore = options.gitignore !== false;
+  const excluded = new Set((options.excludeDirs ?? []).map((d) => resolve(d)));
 
   const visit = async (dir: string, scopes: IgnoreScope[]): Promise<void> => {
     if (options.signal?.aborted) return;
@@ -78,7 +93,8 @@ export async function walk(root: string, options: WalkOptions): Promise<WalkResu
     let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
-    } catch {
+    } catch (err) {
+      if (dir === root) throw fileSystemError(err, 'scan', root);
       result.skipped.push({ path: relDir || '.', reason: 'unreadable' });
       return;
     }
@@ -101,6 +117,10 @@ export async function walk(root: string, options: WalkOptions): Promise<WalkResu
         result.skipped.push({ path: rel, reason: 'symlink' });
       } else if (entry.isDirectory()) {
         if (ALWAYS_SKIPPED_DIRS.has(entry.name)) continue;
+        if (RUN_DIR.test(entry.name) || excluded.has(abs)) {
+          result.reportDirs += 1;
+          continue;
+        }
         if (useGitignore && ignoredBy(here, rel, true)) result.ignored += 1;
         else subdirs.push(abs);
       } else if (entry.isFile()) {
@@ -115,7 +135,10 @@ export async function walk(root: string, options: WalkOptions): Promise<WalkResu
       else if (size > options.maxFileBytes) result.skipped.push({ path: f.rel, reason: 'too-large' });
       else result.files.push({ path: f.rel, absPath: f.abs, size });
     });
-    for (const sub of subdirs) await visit(sub, here);
+    for (const sub of subdirs) {
+      if (options.signal?.aborted) return;
+      await visit(sub, here);
+    }
   };
 
   await visit(root, []);

@@ -100,7 +100,7 @@ describe('govctl scan', () => {
     const results = sarif.runs[0].results;
     expect(results.length).toBeGreaterThan(0);
     for (const r of results) {
-      expect(r.partialFingerprints['govctl/v1']).toMatch(/^[0-9a-f]{32}$/);
+      expect(r.partialFingerprints['govctl/v2']).toMatch(/^[0-9a-f]{32}$/);
       expect(sarif.runs[0].tool.driver.rules[r.ruleIndex].id).toBe(r.ruleId);
     }
     const again = JSON.parse((await run(['secrets', '@', '-o', 'sarif'])).stdout);

@@ -2,8 +2,10 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseBytes } from '../../core/bytes.js';
 import { ExitCode, UsageError } from '../../core/errors.js';
-import { atOrAbove, SEVERITIES, type Finding, type Severity } from '../../core/findings.js';
+import { describeLocation, SEVERITIES, type Severity } from '../../core/findings.js';
+import { ensureWritableDir, ensureWritableFile, withFileSystemErrors } from '../../core/fs-errors.js';
 import { buildReport, newRunId, writeReport } from '../../core/report.js';
+import type { FailOn } from '../../core/verdict.js';
 import type { ScanResult } from '../../scan/scanner.js';
 import type { CliApp } from '../app.js';
 import { renderTable, styled } from '../render/output.js';
@@ -16,7 +18,7 @@ export interface ScanFlags {
   writeBaseline?: string;
   gitignore: boolean;
   git?: boolean;
-  failOn: 'critical' | 'high' | 'medium' | 'low' | 'none';
+  failOn: FailOn;
   maxFileSize: string;
   workers?: string;
   out?: string | true;
@@ -35,8 +37,16 @@ export async function scanCommand(app: CliApp, kind: 'secrets' | 'patterns', pat
     throw new UsageError(`invalid --workers "${flags.workers}": use 0 (this thread) to 64`);
   }
   const maxFileBytes = parseBytes(flags.maxFileSize, '--max-file-size');
+  if (maxFileBytes < 1) throw new UsageError(`invalid --max-file-size "${flags.maxFileSize}": it must be at least 1 byte (a scan that reads nothing cannot pass)`);
+
+  // Output destinations are checked before the scan, so a bad one never throws a finished scan away.
+  const outDir = flags.out === undefined ? undefined : resolve(app.io.cwd, flags.out === true ? 'reports' : flags.out);
+  if (outDir !== undefined) await ensureWritableDir(outDir, '--out');
+  const baselineOut = flags.writeBaseline === undefined ? undefined : resolve(app.io.cwd, flags.writeBaseline);
+  if (baselineOut !== undefined) await ensureWritableFile(baselineOut, true);
+
   const rules = await loadRules(kind, flags);
-  const { readBaseline, writeBaseline } = await import('../../scan/baseline.js');
+  const { readBaseline, writeBaseline } = await import('../../core/baseline.js');
   const baseline = flags.baseline ? await readBaseline(resolve(app.io.cwd, flags.baseline)) : undefined;
   const { runScan } = await import('../../scan/scanner.js');
 
@@ -46,29 +56,45 @@ export async function scanCommand(app: CliApp, kind: 'secrets' | 'patterns', pat
     root,
     rules,
     maxFileBytes,
+    failOn: flags.failOn,
     gitignore: flags.gitignore,
     git: flags.git === true,
+    env: app.io.env,
     signal: app.signal,
+    onEvent: (event) => {
+      if (event.type === 'warning') app.warn(event.message);
+    },
+    ...(outDir !== undefined ? { excludeDirs: [outDir] } : {}),
     ...(workers !== undefined ? { workers } : {}),
     ...(baseline ? { baseline } : {}),
   });
   const finishedAt = new Date();
 
-  const failing = flags.failOn === 'none' ? [] : result.findings.filter((f) => atOrAbove(f.severity, flags.failOn as Severity));
-  const status = result.partial ? 'interrupted' : failing.length > 0 ? 'failed' : 'passed';
+  const status = result.partial ? 'interrupted' : result.verdict.passed ? 'passed' : 'failed';
   const report = buildReport(
     'scan',
     { id: newRunId(startedAt), started_at: startedAt.toISOString(), finished_at: finishedAt.toISOString(), status },
-    { kind, root, fail_on: flags.failOn, findings: result.findings, summary: result.summary, skipped_files: result.skipped_files },
+    {
+      kind,
+      root,
+      fail_on: result.verdict.fail_on,
+      verdict: result.verdict,
+      partial: result.partial,
+      findings: result.findings,
+      summary: result.summary,
+      skipped_files: result.skipped_files,
+    },
   );
 
-  if (flags.writeBaseline) {
-    await writeBaseline(resolve(app.io.cwd, flags.writeBaseline), result.findings);
-    app.info(`baseline of ${result.findings.length} finding(s) written to ${flags.writeBaseline}`);
+  if (baselineOut !== undefined) {
+    if (result.partial) app.warn('interrupted: the baseline was not written (the scan is incomplete)');
+    else {
+      await writeBaseline(baselineOut, result.findings);
+      app.info(`baseline of ${result.findings.length} finding(s) written to ${flags.writeBaseline}`);
+    }
   }
-  if (flags.out !== undefined) {
-    const dir = resolve(app.io.cwd, flags.out === true ? 'reports' : flags.out);
-    app.info(`report: ${await writeReport(dir, 'scan', report)}`);
+  if (outDir !== undefined) {
+    app.info(`report: ${await withFileSystemErrors('write the report into', outDir, () => writeReport(outDir, 'scan', report))}`);
   }
 
   const output = app.globals.output;
@@ -76,19 +102,14 @@ export async function scanCommand(app: CliApp, kind: 'secrets' | 'patterns', pat
   else if (output === 'sarif') {
     const { toSarif } = await import('../../core/sarif.js');
     app.printJson(toSarif(result.findings, { srcRoot: pathToFileURL(join(root, '/')).href }));
-  } else app.print(renderScan(app, result, flags.failOn));
+  } else app.print(renderScan(app, result));
 
   if (result.partial) return ExitCode.interrupted;
-  return failing.length > 0 ? ExitCode.failed : ExitCode.ok;
+  return result.verdict.passed ? ExitCode.ok : ExitCode.failed;
 }
 
-function where(f: Finding): string {
-  if (!('file' in f.location)) return `${f.location.method} ${f.location.url}`;
-  const at = `${f.location.file}:${f.location.line}:${f.location.column}`;
-  return f.location.commit ? `${at} @${f.location.commit.slice(0, 10)}` : at;
-}
-
-function renderScan(app: CliApp, result: ScanResult, failOn: string): string {
+function renderScan(app: CliApp, result: ScanResult): string {
+  const failOn = result.verdict.fail_on;
   const s = app.style;
   const colour: Record<Severity, (t: string) => string> = { critical: s.red.bold, high: s.red, medium: s.yellow, low: s.cyan, info: s.dim };
   const sum = result.summary;
@@ -97,7 +118,7 @@ function renderScan(app: CliApp, result: ScanResult, failOn: string): string {
     lines.push(
       renderTable(
         ['SEVERITY', 'RULE', 'LOCATION', 'EVIDENCE'],
-        result.findings.map((f) => [styled(colour[f.severity](f.severity)), f.rule, where(f), f.evidence]),
+        result.findings.map((f) => [styled(colour[f.severity](f.severity)), f.rule, describeLocation(f.location), f.evidence]),
         s,
       ).trimEnd(),
       '',
@@ -115,6 +136,7 @@ function renderScan(app: CliApp, result: ScanResult, failOn: string): string {
     sum.ignored_by_gitignore > 0 ? `${sum.ignored_by_gitignore} ignored by .gitignore` : '',
     sum.suppressed_inline > 0 ? `${sum.suppressed_inline} suppressed inline` : '',
     sum.suppressed_by_baseline > 0 ? `${sum.suppressed_by_baseline} in the baseline` : '',
+    sum.report_dirs_skipped > 0 ? `${sum.report_dirs_skipped} report dir(s) not scanned` : '',
   ].filter(Boolean);
   if (notes.length > 0) lines.push(notes.join('; '));
   if (result.partial) lines.push(s.yellow('interrupted: the scan is incomplete'));

@@ -12,10 +12,10 @@ function addScanOptions(command: Command): Command {
     .option('--baseline <file>', 'do not report findings recorded in this baseline')
     .option('--write-baseline <file>', "record this scan's findings as the new baseline")
     .option('--no-gitignore', 'scan files that .gitignore excludes too')
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding at or above this remains').choices(['critical', 'high', 'medium', 'low', 'none']).default('high'))
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding at or above this remains').choices(['critical', 'high', 'medium', 'low', 'info', 'none']).default('high'))
     .option('--max-file-size <size>', 'skip larger files (said in the summary)', '10MB')
     .option('--workers <n>', 'worker threads (default: one per core)')
-    .option('--out [dir]', 'write the report to <dir>/<run-id>/scan.json (default dir: reports)');
+    .option('--out [dir]', 'write the report to <dir>/<run-id>/scan.json (default dir: reports; checked before the scan, never scanned)');
 }
 
 export function registerScan(program: Command, registry: Registry): void {
@@ -33,7 +33,9 @@ export function registerScan(program: Command, registry: Registry): void {
       'after',
       `
 Suppress one line with a "govctl:allow" comment on it. Findings show only the first 4 characters.
-Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 bad input.
+Fingerprints (SARIF, baselines) are keyed: GOVCTL_FINGERPRINT_KEY, else .govctl/fingerprint-key
+in the scanned directory (created on first use; give CI the same key to match a baseline).
+Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 bad input or unreadable path, 130 interrupted.
 
 Examples:
   govctl scan secrets .
