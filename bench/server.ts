@@ -3,29 +3,31 @@
  *
  *   npm run bench:server [-- options]
  *
- * Starts the server on loopback over a throw-away data dir, creates a user key, drives
- * POST /v1/check with wrk (a realistic mix of clean, personal-data and external-model requests),
+ * Starts the server (the managed server process of src/target) on loopback over a throw-away
+ * data dir, creates a user key, drives POST /v1/check with wrk (a realistic mix of clean,
+ * personal-data and external-model requests; by default 50 connections for 60 s, --sync full),
  * then keeps driving load until the usage log holds 1,000,000 decisions and checks that the log
- * holds exactly the decisions the load generator saw answered. Prints the figures beside the
- * targets and writes reports/bench-server-<timestamp>.json.
+ * holds exactly the decisions the load generator saw answered. Reports p50/p90/p99/p99.9, the
+ * longest event-loop stall of the server during the measured run (its /metrics
+ * nodejs_eventloop_lag_max_seconds, reset by the scrape just before the run), prints the figures
+ * beside the targets and writes reports/bench-server-<timestamp>.json.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { newApiToken } from '../src/core/api-token.js';
 import { writeFileDurable } from '../src/core/durable-write.js';
+import { killManagedServersSync, startManagedServer, type ManagedServer, type StopResult } from '../src/target/managed-server.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(ROOT, 'bin', 'govctl.js');
 const HOST = '127.0.0.1';
 
 const TARGETS = {
-  decisionsPerSecond: 8000,
+  decisionsPerSecond: 10_000,
   p99Ms: 15,
   rssMbAfterMillion: 200,
 };
@@ -33,7 +35,7 @@ const TARGETS = {
 const USAGE = `usage: npm run bench:server -- [options]
 
   -c, --connections <n>    concurrent connections (default 50)
-  -d, --duration <time>    measured run length, e.g. 10s, 1m (default 10s)
+  -d, --duration <time>    measured run length, e.g. 10s for a quick run (default 60s)
   -t, --threads <n>        wrk threads (default 1: on 2 cores the server needs the other one)
       --warmup <time>      unmeasured warm-up run before the measured one (default 3s, 0 for none)
       --timeout <time>     wrk per-request timeout (default 5s)
@@ -88,7 +90,7 @@ function parseOptions(argv: string[]): Options {
     strict: true,
     options: {
       connections: { type: 'string', short: 'c', default: '50' },
-      duration: { type: 'string', short: 'd', default: '10s' },
+      duration: { type: 'string', short: 'd', default: '60s' },
       threads: { type: 'string', short: 't', default: '1' },
       warmup: { type: 'string', default: '3s' },
       timeout: { type: 'string', default: '5s' },
@@ -143,7 +145,8 @@ function parseOptions(argv: string[]): Options {
 // Process bookkeeping: everything started here is stopped here, also on Ctrl-C.
 
 const cleanup = {
-  server: undefined as ChildProcess | undefined,
+  server: undefined as ManagedServer | undefined,
+  serverStop: undefined as StopResult | undefined,
   loadGen: undefined as ChildProcess | undefined,
   dirs: [] as string[],
   stopping: false,
@@ -167,13 +170,9 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 /** Stops the server (SIGTERM: it finishes in-flight requests and commits; SIGKILL after 20 s). */
 async function stopServer(): Promise<void> {
   const server = cleanup.server;
-  if (!alive(server)) return;
-  server.kill('SIGTERM');
-  if (!(await waitExit(server, 20_000))) {
-    console.error(`server pid ${server.pid} did not stop within 20 s; sending SIGKILL`);
-    server.kill('SIGKILL');
-    await waitExit(server, 5_000);
-  }
+  if (!server?.running) return;
+  cleanup.serverStop = await server.stop('SIGTERM', 20_000);
+  if (cleanup.serverStop.forced) console.error(`server pid ${server.pid} did not stop within 20 s; it was SIGKILLed`);
 }
 
 async function cleanupAll(): Promise<void> {
@@ -190,7 +189,7 @@ function installSignalHandlers(): void {
     if (cleanup.stopping) {
       // Second Ctrl-C: no more waiting.
       if (alive(cleanup.loadGen)) cleanup.loadGen.kill('SIGKILL');
-      if (alive(cleanup.server)) cleanup.server.kill('SIGKILL');
+      cleanup.server?.kill('SIGKILL');
       process.exit(130);
     }
     cleanup.stopping = true;
@@ -202,7 +201,7 @@ function installSignalHandlers(): void {
   // Last resort if we exit some other way: never leave a server or temp dir behind.
   process.on('exit', () => {
     if (alive(cleanup.loadGen)) cleanup.loadGen.kill('SIGKILL');
-    if (alive(cleanup.server)) cleanup.server.kill('SIGKILL');
+    killManagedServersSync();
     for (const dir of cleanup.dirs) rmSync(dir, { recursive: true, force: true });
   });
 }
@@ -311,49 +310,32 @@ interface ServerHandle {
 }
 
 async function startServer(opts: Options, dataDir: string): Promise<ServerHandle> {
-  const adminToken = newApiToken().token;
-  const args = [
-    ...opts.serverNodeArgs,
-    BIN,
-    'serve',
-    '--host', HOST,
-    '--port', '0',
-    '--data-dir', dataDir,
-    '-o', 'json',
-    '--log-level', 'warn',
-    '--rate-limit', '1000000000/60s',
-    '--sync', opts.sync,
-    // Stops by itself if this process dies without cleaning up (its stdin pipe closes).
-    '--exit-with-stdin',
-  ];
-  const child = spawn(process.execPath, args, {
+  // The managed server process (src/target): the same launcher as the tests and chaos.
+  const server = await startManagedServer({
+    env: { ...process.env },
     cwd: ROOT,
-    env: { ...process.env, GOVCTL_BOOTSTRAP_ADMIN_KEY: adminToken },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    dataDir,
+    host: HOST,
+    logLevel: 'warn',
+    nodeArgs: opts.serverNodeArgs,
+    serveArgs: ['--rate-limit', '1000000000/60s', '--sync', opts.sync],
   });
-  cleanup.server = child;
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-8000);
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const first = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start within 20 s; stderr:\n${stderr}`)), 20_000);
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      done(line);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      fail(new Error(`server exited during start (code ${code}, signal ${signal}); stderr:\n${stderr}`));
-    });
-  });
-  const info = JSON.parse(first) as { url: string; pid: number; data_dir: string };
-  const url = new URL(info.url);
+  cleanup.server = server;
+  const url = new URL(server.url);
   if (url.hostname !== HOST) throw new Error(`server listens on ${url.hostname}, expected loopback ${HOST}`);
-  return { url: info.url, pid: info.pid, dataDir: info.data_dir, adminToken, stderrTail: () => stderr };
+  return { url: server.url, pid: server.pid, dataDir, adminToken: server.adminKey!, stderrTail: () => server.stderr() };
 }
+
+/** The server's event-loop delay max since the previous scrape (prom-client resets it on each). */
+async function eventLoopLagMaxMs(server: ServerHandle): Promise<number | undefined> {
+  const res = await fetch(`${server.url}/metrics`, { signal: AbortSignal.timeout(30_000) });
+  const text = await res.text();
+  const m = /^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})?\s+([\d.eE+-]+)$/m.exec(text);
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+/** prom-client samples the event loop every 10 ms: a delay sample includes that interval. */
+const LAG_RESOLUTION_MS = 10;
 
 async function api<T>(server: ServerHandle, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: T }> {
   const res = await fetch(`${server.url}${path}`, {
@@ -718,7 +700,16 @@ async function main(): Promise<number> {
   const cpuBefore = cpuSecondsOf(server.pid);
   const machineBefore = machineCpu();
   const childrenBefore = childrenCpuSeconds();
+  await eventLoopLagMaxMs(server); // resets the server's event-loop delay histogram
+  // Control: this (mostly idle) process's own event-loop delay over the same run. A stall it
+  // shows too came from the machine (CPU contention), not from the server's code.
+  const control = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  control.enable();
   const measured = await load('measured', opts.durationS, true);
+  control.disable();
+  const lagMaxMs = await eventLoopLagMaxMs(server);
+  const controlStallMs = Math.max(0, control.max / 1e6 - LAG_RESOLUTION_MS);
+  const stallMs = lagMaxMs === undefined ? undefined : Math.max(0, lagMaxMs - LAG_RESOLUTION_MS);
   const cpuAfter = cpuSecondsOf(server.pid);
   const machineAfter = machineCpu();
   const childrenAfter = childrenCpuSeconds();
@@ -733,6 +724,10 @@ async function main(): Promise<number> {
   console.log('\n-- result of the measured run');
   console.log(`decisions/s:   ${fmtInt(measured.decisionsPerS)}  (2xx ${fmtInt(measured.ok2xx)} in ${fmt(measured.durationS)} s)`);
   console.log(`latency:       p50 ${fmt(measured.p50Ms)} ms, p90 ${fmt(measured.p90Ms)} ms, p99 ${fmt(measured.p99Ms)} ms, p99.9 ${fmt(measured.p999Ms)} ms, max ${fmt(measured.maxMs)} ms`);
+  console.log(
+    `event loop:    longest stall ~${fmt(stallMs, 1)} ms (server's nodejs_eventloop_lag_max ${fmt(lagMaxMs, 1)} ms, sampled every ${LAG_RESOLUTION_MS} ms); ` +
+      `control (the idle bench process): ~${fmt(controlStallMs, 1)} ms`,
+  );
   console.log(`non-2xx:       ${measured.non2xx}; socket errors: connect ${sockErr.connect}, read ${sockErr.read}, write ${sockErr.write}, timeout ${sockErr.timeout}`);
   console.log(`server:        RSS ${fmt(rssAfterRun.rss_mb, 1)} MiB (peak ${fmt(rssAfterRun.peak_rss_mb, 1)} MiB), CPU ${fmt(serverCpuPct, 0)}% of one core`);
   const otherCpuPct =
@@ -844,7 +839,8 @@ async function main(): Promise<number> {
   const stopStart = Date.now();
   await stopServer();
   const stopS = (Date.now() - stopStart) / 1000;
-  const serverExit = cleanup.server ? { code: cleanup.server.exitCode, signal: cleanup.server.signalCode } : undefined;
+  const stop = cleanup.serverStop;
+  const serverExit = stop ? { code: stop.exitCode ?? null, signal: stop.signal ?? null, forced: stop.forced } : undefined;
   console.log(`\nserver stopped in ${fmt(stopS, 1)} s (exit ${serverExit?.code ?? serverExit?.signal})`);
 
   const report = {
@@ -877,6 +873,9 @@ async function main(): Promise<number> {
       p99_ms: measured.p99Ms,
       p999_ms: measured.p999Ms,
       max_ms: measured.maxMs,
+      event_loop_lag_max_ms: lagMaxMs,
+      event_loop_longest_stall_ms: stallMs,
+      control_event_loop_longest_stall_ms: controlStallMs,
       duration_s: measured.durationS,
       server_cpu_pct_of_core: serverCpuPct,
       machine_busy_pct_of_core: machineBusyPct,

@@ -2,7 +2,7 @@
 // Copies the JSON data files under src/ (rule sets, schemas) to the same paths under dist/:
 // `tsc` compiles only .ts, and modules read their data relative to import.meta.url, so
 // src/scan/rules/secrets.json must also exist as dist/scan/rules/secrets.json.
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,4 +24,12 @@ function walk(dir) {
   }
 }
 walk(src);
+// Thread entries are loaded by path at run time, not imported: a build without them would only
+// fail at the first decision. tsc emits them; make sure it did.
+for (const entry of ['server/store/audit-writer-worker.js']) {
+  if (!existsSync(join(dist, entry))) {
+    console.error(`copy-assets: dist/${entry} is missing (the server's writer thread entry); did tsc emit it?`);
+    process.exit(1);
+  }
+}
 if (process.argv.includes('--verbose')) console.log(`copied ${copied} JSON asset(s) to dist/`);

@@ -14,8 +14,9 @@ import { govctlVersion } from '../core/version.js';
 import { requireKey } from './auth.js';
 import { BackupManager } from './backups.js';
 import { HttpError, ServerErrors } from './errors.js';
+import { HealthProbe } from './health-probe.js';
 import { ServerMetrics } from './metrics.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimiter, type RateLimitClock } from './rate-limit.js';
 import { adminBackupRoutes } from './routes/admin-backups.js';
 import { adminKeyRoutes } from './routes/admin-keys.js';
 import { adminLogRoutes } from './routes/admin-logs.js';
@@ -32,16 +33,47 @@ export const BODY_LIMIT = 1024 * 1024;
 export interface ServerOptions {
   dataDir: string;
   /** Requests per window per key on the decision routes; default 100 per 60 s. */
-  rateLimit?: { limit: number; windowMs: number };
+  rateLimit?: { limit: number; windowMs: number; clock?: RateLimitClock };
   /** SQLite synchronous mode for commits; "full" (default) survives power loss too. */
   sync?: SyncMode;
   /** Origins allowed by CORS; none (no CORS headers at all) unless given. */
   corsOrigins?: string[];
   /** Fastify/pino logger options; false for silence. */
   logger?: FastifyServerOptions['logger'];
-  /** Token to install as the first admin key when the server has none. */
-  bootstrapAdminToken?: string;
+  /**
+   * Token to install as the first admin key when the data dir has none (a first start). A
+   * function is called only then, so a key file is never read or generated for an initialised
+   * data dir.
+   */
+  bootstrapAdminToken?: string | (() => Promise<string | undefined>);
+  /** How long a /health probe write answers for; default 1000 ms (a flood of /health is not a write flood). */
+  healthProbeMaxAgeMs?: number;
+  /** Connection limits against slow or idle clients; see DEFAULT_LIMITS. */
+  limits?: Partial<ConnectionLimits>;
 }
+
+export interface ConnectionLimits {
+  /** Time to receive a whole request, headers and body (408 after). */
+  requestTimeoutMs: number;
+  /** Time to receive the request headers (408 after); at most requestTimeoutMs. */
+  headersTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+  /** Open connections at most; further ones are closed at once. */
+  maxConnections: number;
+}
+
+/**
+ * Bounded by default, so a client dripping a body or holding sockets cannot keep the server's
+ * connections forever. The keep-alive timeout is above common load-balancer idle timeouts (60 s)
+ * so a balancer never reuses a connection the server is closing.
+ */
+export const DEFAULT_LIMITS: ConnectionLimits = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 72_000,
+  maxConnections: 1024,
+};
 
 export interface GovernanceServer {
   app: FastifyInstance;
@@ -49,6 +81,8 @@ export interface GovernanceServer {
   backups: BackupManager;
   /** A first admin token this start generated (none existed and none was given): show it once. */
   generatedAdminToken?: string;
+  /** The data dir already had an admin key: no bootstrap token was asked for or used. */
+  initialised: boolean;
   listen(host: string, port: number): Promise<string>;
   close(): Promise<void>;
 }
@@ -66,27 +100,42 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 /** Builds a reference governance server over the state in `dataDir`; nothing listens yet. */
 export async function buildServer(options: ServerOptions): Promise<GovernanceServer> {
-  if (options.bootstrapAdminToken !== undefined && !isWellFormedApiToken(options.bootstrapAdminToken)) {
-    throw new BootstrapTokenError('the bootstrap admin key must have the form <uuid-v4>.<43-character base64url secret>');
-  }
+  const badBootstrap = () => new BootstrapTokenError('the bootstrap admin key must have the form <uuid-v4>.<43-character base64url secret>');
+  if (typeof options.bootstrapAdminToken === 'string' && !isWellFormedApiToken(options.bootstrapAdminToken)) throw badBootstrap();
+  const limits = connectionLimits(options.limits);
   // Metrics read the key count from the state; the state's writer counts commits into metrics.
   const metrics = new ServerMetrics(() => state.keys.countActive());
   const state = new ServerState(options.dataDir, options.sync ?? 'full', {
     onCommit: (rows) => metrics.logsCommitted(rows),
   });
+  // The audit writer thread must be up before the first decision is taken.
+  await state.writer.started().catch((err: unknown) => {
+    state.close();
+    throw err;
+  });
   let generatedAdminToken: string | undefined;
-  if (!state.keys.hasAdmin()) {
-    const issued = options.bootstrapAdminToken
-      ? state.keys.create('bootstrap-admin', 'admin', 'default', parseApiToken(options.bootstrapAdminToken))
-      : state.keys.create('bootstrap-admin', 'admin', 'default');
-    if (!options.bootstrapAdminToken) generatedAdminToken = issued.token;
+  const initialised = state.keys.hasAdmin();
+  if (!initialised) {
+    try {
+      const given =
+        typeof options.bootstrapAdminToken === 'function' ? await options.bootstrapAdminToken() : options.bootstrapAdminToken;
+      if (given !== undefined && !isWellFormedApiToken(given)) throw badBootstrap();
+      const issued = given
+        ? state.keys.create('bootstrap-admin', 'admin', 'default', parseApiToken(given))
+        : state.keys.create('bootstrap-admin', 'admin', 'default');
+      if (!given) generatedAdminToken = issued.token;
+    } catch (err) {
+      state.close();
+      throw err;
+    }
   }
   const rate = options.rateLimit ?? { limit: 100, windowMs: 60_000 };
   const ctx: RouteContext = {
     state,
     backups: new BackupManager(state, join(options.dataDir, 'backups')),
     metrics,
-    limiter: new RateLimiter(rate.limit, rate.windowMs),
+    limiter: new RateLimiter(rate.limit, rate.windowMs, rate.clock ? { clock: rate.clock } : {}),
+    health: new HealthProbe(state, options.healthProbeMaxAgeMs !== undefined ? { maxAgeMs: options.healthProbeMaxAgeMs } : {}),
     version: govctlVersion(),
     startedAt: performance.now(),
   };
@@ -97,12 +146,26 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node checks the request and header deadlines on this interval (30 s by default, which
+    // would let a dripping client stay up to 30 s past its deadline).
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
     // Errors raised before routing and by the HTTP parser answer in the same {detail, code}
     // shape as every other error.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   });
+
+  app.server.maxConnections = limits.maxConnections;
+  // Only JSON bodies are read: without this, fastify's built-in text/plain parser hands a string
+  // to the routes (a 422 at best), instead of the 415 every other media type gets.
+  app.removeContentTypeParser('text/plain');
 
   if (options.corsOrigins && options.corsOrigins.length > 0) {
     const { default: cors } = await import('@fastify/cors');
@@ -175,6 +238,7 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
     state,
     backups: ctx.backups,
     ...(generatedAdminToken ? { generatedAdminToken } : {}),
+    initialised,
     async listen(host, port) {
       await app.listen({ host, port });
       const address = app.server.address();
@@ -191,11 +255,21 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
   };
 }
 
+function connectionLimits(given: Partial<ConnectionLimits> = {}): ConnectionLimits {
+  const limits = { ...DEFAULT_LIMITS, ...given };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) throw new RangeError('headersTimeoutMs must be at most requestTimeoutMs');
+  return limits;
+}
+
 /** Maps anything thrown inside a request to a response that leaks nothing internal. */
 function toHttpError(err: FastifyError | HttpError): HttpError {
   if (err instanceof HttpError) return err;
   if (err.validation) return ServerErrors.validation(toFieldErrors(err.validation, err.validationContext ?? 'body'));
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return ServerErrors.bodyTooLarge(BODY_LIMIT);
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return ServerErrors.unsupportedMediaType();
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {

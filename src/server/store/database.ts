@@ -20,6 +20,8 @@ export function openDatabase(path: string, sync: SyncMode = 'full'): Db {
     db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // Checkpoints run on the audit writer thread (group-commit.ts), never on the request thread.
+    db.pragma('wal_autocheckpoint = 0');
     migrate(db);
     return db;
   } catch (err) {

@@ -147,13 +147,15 @@ export class KeyStore {
 
   /** Issues a new key with the same name, role and customer; the old one is inactive at once. */
   rotate(keyId: string): IssuedKey | undefined {
+    // IMMEDIATE: it reads before it writes, and the audit writer thread commits on another
+    // connection; a deferred transaction would fail (SQLITE_BUSY_SNAPSHOT) if one landed between.
     return this.db.transaction(() => {
       const old = this.byKeyId.get(keyId);
       if (!old || old.active !== 1) return undefined;
       const issued = this.create(old.name, old.role, old.customer_id);
       this.deactivateKey(keyId, issued.key.key_id);
       return issued;
-    })();
+    }).immediate();
   }
 
   /** Deactivates a key (rows stay, so usage logs keep their owner); false when unknown. */
