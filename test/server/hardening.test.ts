@@ -88,6 +88,28 @@ describe('key verification', () => {
     }
   }
 
+  it('a secret verified before is compared without an HMAC; a wrong one still costs one; a revocation drops it', () => {
+    const db = new Database(':memory:');
+    try {
+      migrate(db);
+      const keys = new CountingKeyStore(db);
+      const known = keys.create('known', 'user', 'default');
+      const [keyId, secret] = [known.key.key_id, known.token.slice(known.token.lastIndexOf('.') + 1)];
+      expect(keys.verify(keyId, secret).secretOk).toBe(true);
+      keys.hmacs = 0;
+      expect(keys.verify(keyId, secret).secretOk).toBe(true);
+      expect(keys.hmacs).toBe(0);
+      expect(keys.verify(keyId, `${secret.slice(0, -1)}A`).secretOk).toBe(secret.endsWith('A'));
+      expect(keys.hmacs).toBe(1);
+      keys.revoke(keyId);
+      const after = keys.verify(keyId, secret);
+      expect(after.secretOk).toBe(true);
+      expect(after.row?.active).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+
   it('an unknown key id costs the same HMAC as a known one', () => {
     const db = new Database(':memory:');
     try {

@@ -29,6 +29,19 @@ const checkSchema = {
       metadata: { type: ['object', 'null'] },
     },
   },
+  // A compiled serializer: cheaper than JSON.stringify on the hottest route.
+  response: {
+    200: {
+      type: 'object',
+      required: ['allowed', 'risk_score', 'reason', 'decision_id'],
+      properties: {
+        allowed: { type: 'boolean' },
+        risk_score: { type: 'integer' },
+        reason: { type: 'string' },
+        decision_id: { type: 'string' },
+      },
+    },
+  },
 } as const;
 
 export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -56,7 +69,7 @@ export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (request, reply: FastifyReply) => {
       const { model, operation } = request.body;
       const flags = readFlags(request.body.metadata ?? undefined);
-      const decision = decide(flags, ctx.state.policies.list());
+      const decision = decide(flags, ctx.state.policies.forScoring());
       const decisionId = randomUUID();
       const key = request.apiKey!;
       try {

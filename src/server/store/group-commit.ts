@@ -19,8 +19,6 @@ export interface GroupCommitOptions {
   maxBatch?: number;
   /** Called after each successful commit with the number of log rows it wrote. */
   onCommit?: (rows: number) => void;
-  /** Called after a commit that added policy violation counts (cached policies are stale). */
-  onViolationsCommitted?: () => void;
   /** How long the writer thread's connection waits for a lock held by the request thread's. */
   busyTimeoutMs?: number;
   /** A PASSIVE checkpoint follows a commit when the last one is at least this old (ms). */
@@ -65,7 +63,10 @@ export class GroupCommitWriter {
     private readonly sync: SyncMode,
     private readonly options: GroupCommitOptions = {},
   ) {
-    this.maxBatch = options.maxBatch ?? 2000;
+    // Small batches overlap commits with request work: while the writer commits the first 25
+    // decisions, the request thread handles the rest, and their answers leave a commit earlier.
+    // Measured with bench:server (50 connections): 9.4k/s sending once per turn, 10.2k/s at 25.
+    this.maxBatch = options.maxBatch ?? 25;
     this.start();
   }
 
@@ -350,7 +351,6 @@ export class GroupCommitWriter {
       this.lastError = undefined;
       const waiters = this.take(reply.seqs);
       if (reply.rows > 0) this.options.onCommit?.(reply.rows);
-      if (reply.violations) this.options.onViolationsCommitted?.();
       for (const w of waiters) w.resolve();
       return undefined;
     }

@@ -64,7 +64,6 @@ export class PolicyStore {
   private cache: PolicyView[] | undefined;
   private readonly all;
   private readonly update;
-  private readonly addViolations;
 
   constructor(db: Db) {
     seedDefaults(db);
@@ -72,13 +71,19 @@ export class PolicyStore {
     this.update = db.prepare<[number, string | null, string, number]>(
       'UPDATE policies SET enabled = ?, value = ?, updated_at = ? WHERE id = ?',
     );
-    this.addViolations = db.prepare<[number, string]>(
-      'UPDATE policies SET violations_count = violations_count + ? WHERE key = ?',
-    );
   }
 
+  /** Fresh from the database: violation counts grow with every commit of the audit writer. */
   list(): PolicyView[] {
-    this.cache ??= this.all.all().map(toView);
+    return this.all.all().map(toView);
+  }
+
+  /**
+   * What scoring reads on every decision, cached until a policy changes (set, restore). Its
+   * violation counts go stale as decisions commit; scoring never reads them, admin reads list().
+   */
+  forScoring(): readonly PolicyView[] {
+    this.cache ??= this.list();
     return this.cache;
   }
 
@@ -93,12 +98,6 @@ export class PolicyStore {
     this.update.run(enabled ? 1 : 0, value === null || value === undefined ? null : JSON.stringify(value), new Date().toISOString(), policy.id);
     this.invalidate();
     return this.find(String(policy.id))!;
-  }
-
-  /** Runs inside the writer's transaction. */
-  recordViolations(key: string, count: number): void {
-    this.addViolations.run(count, key);
-    this.cache = undefined;
   }
 
   invalidate(): void {

@@ -27,7 +27,6 @@ export class ServerState {
     // The audit writer thread has its own connection; commits and checkpoints run there.
     this.writer = new GroupCommitWriter(path, sync, {
       busyTimeoutMs: BUSY_TIMEOUT_MS,
-      onViolationsCommitted: () => this.policies.invalidate(),
       ...writerOptions,
     });
   }
