@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import type { ResolvedConnection } from '../config/resolve.js';
-import { redactCredentials } from '../config/url.js';
+import { redactCredentials } from '../core/url-credentials.js';
 import { UsageError } from '../core/errors.js';
 import type { GovernanceClient } from '../client/governance-client.js';
 import type { Target } from '../target/resolve.js';
@@ -172,7 +172,7 @@ export class CliApp {
     );
     const withheld = connection.withheldKey;
     if (withheld) {
-      const { withoutCredentials } = await import('../config/url.js');
+      const { withoutCredentials } = await import('../core/url-credentials.js');
       const dropUrl = withheld.urlSource === 'flag' ? 'drop --url' : 'unset GOVCTL_URL';
       this.warnOnce(
         `not sending context "${withheld.context}"'s admin key to ${withoutCredentials(withheld.url)} ` +
@@ -186,7 +186,7 @@ export class CliApp {
   async target(serveArgs?: string[], resolved?: ResolvedConnection): Promise<Target> {
     const [{ resolveTarget }, { hasCredentials, withoutCredentials }] = await Promise.all([
       import('../target/resolve.js'),
-      import('../config/url.js'),
+      import('../core/url-credentials.js'),
     ]);
     let connection = resolved ?? (await this.connection());
     if (connection.url !== undefined && hasCredentials(connection.url)) {

@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
 import { UsageError } from '../core/errors.js';
+import { redactCredentials } from '../core/url-credentials.js';
 
 /**
  * The connection settings every request path shares: the admin client here, and the load
@@ -36,21 +37,16 @@ export interface ServerUrl {
   hadCredentials: boolean;
 }
 
-/** A URL as text with any `user:pass@` replaced by `***@`: for messages about a URL that may not parse. */
-export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
-}
-
 /** Parses and checks a server URL; embedded credentials are taken out: never sent, never printed. */
 export function parseServerUrl(text: string): ServerUrl {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`invalid server URL "${redactUrl(text)}"`, { hint: 'use a full URL such as http://127.0.0.1:8080' });
+    throw new UsageError(`invalid server URL "${redactCredentials(text)}"`, { hint: 'use a full URL such as http://127.0.0.1:8080' });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`invalid server URL "${redactUrl(text)}": only http and https are supported`);
+    throw new UsageError(`invalid server URL "${redactCredentials(text)}": only http and https are supported`);
   }
   const hadCredentials = url.username !== '' || url.password !== '';
   url.username = '';

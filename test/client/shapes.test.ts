@@ -3,7 +3,8 @@ import { backupFileName, dispositionFileName, isSafeFileName } from '../../src/c
 import type { Deviation } from '../../src/client/deviations.js';
 import { metricValue, parsePrometheusText } from '../../src/client/prometheus.js';
 import { toApiKey, toBackup, toLogEntry, toPolicy, unwrapList } from '../../src/client/shapes.js';
-import { parseServerUrl, redactUrl } from '../../src/client/transport.js';
+import { parseServerUrl } from '../../src/client/transport.js';
+import { redactCredentials } from '../../src/core/url-credentials.js';
 import { jsonLine } from '../../src/cli/commands/logs-run.js';
 
 describe('field shapes: never invent', () => {
@@ -124,7 +125,7 @@ describe('server URLs', () => {
     expect(parsed.display).toBe('http://127.0.0.1:8080');
     expect(parsed.url.href).not.toContain('s3cret');
     expect(parsed.hadCredentials).toBe(true);
-    expect(redactUrl('http://alice:s3cret@host:bad')).toBe('http://***@host:bad');
+    expect(redactCredentials('http://alice:s3cret@host:bad')).toBe('http://***@host:bad');
     expect(() => parseServerUrl('http://alice:s3cret@host:bad')).toThrow(/\*\*\*@host/);
     expect(() => parseServerUrl('ftp://u:p@host')).not.toThrow(/p@host/);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hasCredentials, normalizedOrigin, redactCredentials, sameServer, withoutCredentials } from '../../src/config/url.js';
+import { normalizedOrigin, sameServer } from '../../src/config/url.js';
+import { hasCredentials, redactCredentials, withoutCredentials } from '../../src/core/url-credentials.js';
 
 describe('server URLs', () => {
   it('redacts the credentials of every URL in a text', () => {

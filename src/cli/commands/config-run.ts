@@ -9,7 +9,7 @@ import {
   type ContextEntry,
 } from '../../config/contexts.js';
 import { checkAdminKey } from '../../config/resolve.js';
-import { hasCredentials, withoutCredentials } from '../../config/url.js';
+import { hasCredentials, withoutCredentials } from '../../core/url-credentials.js';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
 import { renderTable } from '../render/output.js';
