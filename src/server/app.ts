@@ -182,7 +182,8 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (request, reply, payload) => {
+  // Callback hooks, not async ones: they run on every request and do no I/O.
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (closing) reply.header('Connection', 'close');
     reply.headers(SECURITY_HEADERS);
     const verdict = request.rateLimit;
@@ -191,11 +192,11 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
       reply.header('X-RateLimit-Remaining', String(verdict.remaining));
       reply.header('X-RateLimit-Reset', String(verdict.resetAt));
     }
-    return payload;
+    done(null, payload);
   });
 
   const accessLog = app.log.level === 'debug' || app.log.level === 'trace';
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime);
     // Access log at debug only: route pattern and key id, never a header, body or secret.
@@ -205,6 +206,7 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
         'request',
       );
     }
+    done();
   });
 
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {

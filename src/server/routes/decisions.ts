@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { requireKey } from '../auth.js';
 import { ServerErrors } from '../errors.js';
 import { findForbiddenFields } from '../forbidden-fields.js';
@@ -49,17 +49,17 @@ export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const windowSeconds = ctx.limiter.windowMs / 1000;
 
   // Authentication comes first, then the limit: a request rejected later (400, 422) still counts.
-  const limit = async (request: FastifyRequest): Promise<void> => {
+  // Callback hooks, not async ones: they are on every decision's path and do no I/O.
+  const limit = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const verdict = ctx.limiter.hit(request.apiKey!.keyId);
     request.rateLimit = verdict;
-    if (!verdict.allowed) {
-      ctx.metrics.rateLimited();
-      throw ServerErrors.rateLimited(verdict.limit, windowSeconds, verdict.retryAfter);
-    }
+    if (verdict.allowed) return done();
+    ctx.metrics.rateLimited();
+    done(ServerErrors.rateLimited(verdict.limit, windowSeconds, verdict.retryAfter));
   };
-  const rejectContent = async (request: FastifyRequest): Promise<void> => {
+  const rejectContent = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const fields = findForbiddenFields(request.body);
-    if (fields.length > 0) throw ServerErrors.forbiddenFields(fields);
+    done(fields.length > 0 ? ServerErrors.forbiddenFields(fields) : undefined);
   };
   const onRequest = [requireKey(ctx.state, 'user'), limit];
 
