@@ -19,11 +19,14 @@ import { check, type Diagnostics } from 'recheck';
  * The per-position constant they bring is bounded by the rule's own bounds.
  */
 
-/** The index just past the group that opens at `open` (a '('), honouring escapes and classes. */
-function groupEnd(source: string, open: number): number {
-  let depth = 0;
+/**
+ * The indexes of a regex's syntax characters from `from` on: everything but escaped characters
+ * (`\x`, skipped with their backslash) and the insides of character classes (`[...]`, skipped
+ * with their brackets). The three scanners below walk only these.
+ */
+function* syntaxIndexes(source: string, from = 0): Generator<number> {
   let inClass = false;
-  for (let i = open; i < source.length; i++) {
+  for (let i = from; i < source.length; i++) {
     const c = source[i];
     if (c === '\\') {
       i++;
@@ -34,29 +37,26 @@ function groupEnd(source: string, open: number): number {
       continue;
     }
     if (c === '[') inClass = true;
-    else if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return i + 1;
+    else yield i;
+  }
+}
+
+/** The index just past the group that opens at `open` (a '('). */
+function groupEnd(source: string, open: number): number {
+  let depth = 0;
+  for (const i of syntaxIndexes(source, open)) {
+    if (source[i] === '(') depth++;
+    else if (source[i] === ')' && --depth === 0) return i + 1;
   }
   throw new Error(`unbalanced group at ${open} in /${source}/`);
 }
 
 /** True when a regex fragment holds an unbounded quantifier (*, +, {n,}) outside a class. */
 export function hasUnboundedQuantifier(fragment: string): boolean {
-  let inClass = false;
-  for (let i = 0; i < fragment.length; i++) {
+  for (const i of syntaxIndexes(fragment)) {
     const c = fragment[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '*' || c === '+') {
-      if (fragment[i - 1] !== '(' ) return true;
-    } else if (c === '{' && /^\{\d+,\}/.test(fragment.slice(i))) return true;
+    if ((c === '*' || c === '+') && fragment[i - 1] !== '(') return true;
+    if (c === '{' && /^\{\d+,\}/.test(fragment.slice(i))) return true;
   }
   return false;
 }
@@ -192,20 +192,10 @@ export function builtinRuleRegexes(): RegexUnderTest[] {
 export function topLevelAlternatives(source: string): string[] {
   const parts: string[] = [];
   let depth = 0;
-  let inClass = false;
   let from = 0;
-  for (let i = 0; i < source.length; i++) {
+  for (const i of syntaxIndexes(source)) {
     const c = source[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') depth++;
+    if (c === '(') depth++;
     else if (c === ')') depth--;
     else if (c === '|' && depth === 0) {
       parts.push(source.slice(from, i));

@@ -88,36 +88,37 @@ describe('key verification', () => {
     }
   }
 
-  it('a secret verified before is compared without an HMAC; a wrong one still costs one; a revocation drops it', () => {
+  /** A KeyStore over a fresh in-memory database, with one known key and its secret. */
+  function withKnownKey(test: (keys: CountingKeyStore, keyId: string, secret: string) => void): void {
     const db = new Database(':memory:');
     try {
       migrate(db);
       const keys = new CountingKeyStore(db);
       const known = keys.create('known', 'user', 'default');
-      const [keyId, secret] = [known.key.key_id, known.token.slice(known.token.lastIndexOf('.') + 1)];
+      test(keys, known.key.key_id, known.token.slice(known.token.lastIndexOf('.') + 1));
+    } finally {
+      db.close();
+    }
+  }
+
+  it('a secret verified before is compared without an HMAC; a wrong one still costs one; a revocation drops it', () => {
+    withKnownKey((keys, keyId, secret) => {
       expect(keys.verify(keyId, secret).secretOk).toBe(true);
       keys.hmacs = 0;
       expect(keys.verify(keyId, secret).secretOk).toBe(true);
       expect(keys.hmacs).toBe(0);
-      expect(keys.verify(keyId, `${secret.slice(0, -1)}A`).secretOk).toBe(secret.endsWith('A'));
+      const wrong = `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
+      expect(keys.verify(keyId, wrong).secretOk).toBe(false);
       expect(keys.hmacs).toBe(1);
       keys.revoke(keyId);
       const after = keys.verify(keyId, secret);
       expect(after.secretOk).toBe(true);
       expect(after.row?.active).toBe(0);
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('an unknown key id costs the same HMAC as a known one', () => {
-    const db = new Database(':memory:');
-    try {
-      migrate(db);
-      const keys = new CountingKeyStore(db);
-      const known = keys.create('known', 'user', 'default');
-      const [keyId, secret] = [known.key.key_id, known.token.slice(known.token.lastIndexOf('.') + 1)];
-
+    withKnownKey((keys, keyId, secret) => {
       keys.hmacs = 0;
       expect(keys.verify(keyId, secret).secretOk).toBe(true);
       const forKnown = keys.hmacs;
@@ -130,8 +131,6 @@ describe('key verification', () => {
       expect(forKnown).toBe(1);
       expect(forWrongSecret).toBe(1);
       expect(keys.hmacs).toBe(1);
-    } finally {
-      db.close();
-    }
+    });
   });
 });
