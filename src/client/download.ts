@@ -33,21 +33,6 @@ export function backupFileName(id: string, serverName?: string | null): string {
   return `${safeId === '' ? 'backup' : safeId}.backup`;
 }
 
-/** The file name a Content-Disposition header offers, if any (not yet checked for safety). */
-export function dispositionFileName(header: string | string[] | undefined): string | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (value === undefined) return undefined;
-  const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(value);
-  if (star) {
-    try {
-      return decodeURIComponent(star[1]!.trim());
-    } catch {
-      return undefined;
-    }
-  }
-  return /filename\s*=\s*"([^"]*)"/.exec(value)?.[1] ?? /filename\s*=\s*([^;\s]+)/.exec(value)?.[1];
-}
-
 /**
  * Streams a backup into a temp file beside `dest`, checks its SHA-256 against the one the
  * server recorded (and the one it sent), then renames it into place. Whatever fails (a reset

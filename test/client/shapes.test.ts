@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backupFileName, dispositionFileName, isSafeFileName } from '../../src/client/download.js';
+import { backupFileName, isSafeFileName } from '../../src/client/download.js';
 import type { Deviation } from '../../src/client/deviations.js';
 import { metricValue, parsePrometheusText } from '../../src/client/prometheus.js';
 import { toApiKey, toBackup, toLogEntry, toPolicy, unwrapList } from '../../src/client/shapes.js';
@@ -110,12 +110,6 @@ describe('file names a server supplies', () => {
     expect(backupFileName('b1', '.bashrc')).toBe('b1.backup');
     expect(backupFileName('../../x', null)).toBe('_.._x.backup');
     expect(backupFileName('...', null)).toBe('backup.backup');
-  });
-
-  it('reads Content-Disposition file names', () => {
-    expect(dispositionFileName('attachment; filename="a.db"')).toBe('a.db');
-    expect(dispositionFileName("attachment; filename*=UTF-8''..%2Fx")).toBe('../x');
-    expect(dispositionFileName(undefined)).toBeUndefined();
   });
 });
 

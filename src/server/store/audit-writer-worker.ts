@@ -40,7 +40,7 @@ export type WriterRequest = WriterBatch | WriterClose | WriterExit;
 
 export type WriterReply =
   | { type: 'ready' }
-  | { type: 'done'; seqs: number[]; rows: number; violations: boolean }
+  | { type: 'done'; seqs: number[]; rows: number }
   | { type: 'failed'; seqs: number[]; message: string; code?: string }
   | { type: 'closed'; seq: number };
 
@@ -162,7 +162,7 @@ function main(data: WriterData): void {
       try {
         commit(batches, probing);
         const rows = batches.reduce((n, b) => n + b.rows.length / PACKED_ROW_LENGTH, 0);
-        answer({ type: 'done', seqs, rows, violations: batches.some((b) => b.violations.length > 0) }, highest);
+        answer({ type: 'done', seqs, rows }, highest);
       } catch (err) {
         const e = err as Error & { code?: string };
         answer({ type: 'failed', seqs, message: e.message, ...(typeof e.code === 'string' ? { code: e.code } : {}) }, highest);
