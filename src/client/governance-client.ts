@@ -29,6 +29,8 @@ export interface LogQuery {
   outcome?: 'allowed' | 'blocked';
   since?: string;
   until?: string;
+  /** Only this key's entries: an extension of govctl serve; other servers may ignore it. */
+  keyId?: string;
 }
 
 export interface VerifyResult {
@@ -223,6 +225,7 @@ export class GovernanceClient {
         operation: query.outcome,
         since: query.since,
         until: query.until,
+        key_id: query.keyId,
       },
     });
     return this.normalise(operation, (out) => toLogPage(body, out));

@@ -173,4 +173,21 @@ describe('admin API: usage logs', () => {
     expect((await logs('page_size=1')).body).toMatchObject({ page_size: 1, total_pages: N });
     expect((await logs('page_size=100')).body).toMatchObject({ page_size: 100, total_pages: 1 });
   });
+
+  it('filters by key_id (an extension to the contract), alone and with the others', async () => {
+    for (const name of ['alice', 'bob']) {
+      const key = sent.find((d) => d.name === name)!.key;
+      const expected = newestFirst().filter((d) => d.name === name);
+      const answer = await logs(`key_id=${encodeURIComponent(keyIdOf(key))}&page_size=100`);
+      expect(answer.status).toBe(200);
+      expect(answer.body.total).toBe(expected.length);
+      expect(answer.body.logs.map((l: LogEntry) => l.id)).toEqual(expected.map((d) => d.id));
+      const blocked = await logs(`key_id=${encodeURIComponent(keyIdOf(key))}&operation=blocked&since=2000-01-01&page_size=1`);
+      expect(blocked.body.total).toBe(expected.filter((d) => !d.allowed).length);
+    }
+    expect((await logs('key_id=no-such-key')).body).toMatchObject({ logs: [], total: 0, total_pages: 0 });
+    expectFieldError(await logs(`key_id=${'x'.repeat(101)}`), 'query', 'key_id');
+    expectFieldError(await logs('key_id='), 'query', 'key_id');
+    expectFieldError(await logs('key_id=a&key_id=b'), 'query', 'key_id');
+  });
 });

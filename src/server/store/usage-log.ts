@@ -36,6 +36,8 @@ export interface LogQuery {
   outcome?: 'allowed' | 'blocked';
   since?: string;
   until?: string;
+  /** Only this key's entries (an extension to the contract, for load's audit accounting). */
+  keyId?: string;
 }
 
 export interface LogPage {
@@ -84,6 +86,10 @@ export class UsageLogStore {
     if (q.model !== undefined) {
       where.push('model = @model');
       params['model'] = q.model;
+    }
+    if (q.keyId !== undefined) {
+      where.push('key_id = @key_id');
+      params['key_id'] = q.keyId;
     }
     if (q.outcome !== undefined) where.push(`allowed = ${q.outcome === 'allowed' ? 1 : 0}`);
     if (q.since !== undefined) {
