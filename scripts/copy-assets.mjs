@@ -26,7 +26,7 @@ function walk(dir) {
 walk(src);
 // Thread entries are loaded by path at run time, not imported: a build without them would only
 // fail at the first decision. tsc emits them; make sure it did.
-for (const entry of ['server/store/audit-writer-worker.js']) {
+for (const entry of ['server/store/audit-writer-worker.js', 'load/drive-worker.js']) {
   if (!existsSync(join(dist, entry))) {
     console.error(`copy-assets: dist/${entry} is missing (the server's writer thread entry); did tsc emit it?`);
     process.exit(1);

@@ -210,13 +210,49 @@ export class CliApp {
    * A client for the target, closed at the end. `purpose` "admin" needs a configured server
    * (or --embedded, and then notes that what it changes is thrown away with the server).
    */
-  async client(purpose: 'read' | 'admin' = 'read'): Promise<{ client: GovernanceClient; target: Target }> {
+  async client(purpose: 'read' | 'admin' = 'read', serveArgs?: string[]): Promise<{ client: GovernanceClient; target: Target }> {
     const g = this.globals;
-    const [{ GovernanceClient }, { parsePositiveDuration }, { readFile }] = await Promise.all([
-      import('../client/governance-client.js'),
-      import('../core/duration.js'),
-      import('node:fs/promises'),
-    ]);
+    const connection = await this.connection();
+    if (purpose === 'admin' && connection.url === undefined && !g.embedded) {
+      // A key "created" on a server that vanishes at exit looks real and is not: refuse, unless asked for.
+      throw new UsageError('no server configured: pass --url or create a context (govctl config set-context NAME --url URL)', {
+        hint: 'or pass --embedded to run it against a temporary server whose state is discarded at exit',
+      });
+    }
+    const settings = await this.clientSettings();
+    if (g.insecure) this.warn('--insecure: TLS certificates are NOT verified; anyone on the network path can read and change this traffic');
+    const target = await this.target(serveArgs, connection);
+    if (purpose === 'admin' && target.kind === 'embedded') {
+      this.info('note: the embedded server is temporary; what this command changes is discarded when it exits');
+    }
+    const client = await this.clientFor(target, { settings, signal: this.signal });
+    return { client, target };
+  }
+
+  /**
+   * A client for `target`, closed at the end. Without `signal`, its requests outlive Ctrl-C:
+   * for the cleanup work that must still happen then (revoking the keys a run created).
+   */
+  async clientFor(target: Target, options: { signal?: AbortSignal; settings?: ClientSettings } = {}): Promise<GovernanceClient> {
+    const { GovernanceClient } = await import('../client/governance-client.js');
+    const settings = options.settings ?? (await this.clientSettings());
+    const client = new GovernanceClient({
+      baseUrl: target.url,
+      timeoutMs: settings.timeoutMs,
+      insecure: this.globals.insecure,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(settings.caCert !== undefined ? { caCert: settings.caCert } : {}),
+      ...(target.adminKey !== undefined ? { adminKey: target.adminKey } : {}),
+      onRetry: ({ attempt, delayMs, reason }) => this.info(`retrying (${attempt}) in ${delayMs} ms: ${reason}`),
+    });
+    this.onCleanup(() => client.close());
+    return client;
+  }
+
+  /** --timeout and --ca-cert, read and checked. */
+  async clientSettings(): Promise<ClientSettings> {
+    const g = this.globals;
+    const [{ parsePositiveDuration }, { readFile }] = await Promise.all([import('../core/duration.js'), import('node:fs/promises')]);
     const timeoutMs = parsePositiveDuration(g.timeout, '--timeout');
     let caCert: string | undefined;
     if (g.caCert !== undefined) {
@@ -226,28 +262,11 @@ export class CliApp {
         throw new UsageError(`cannot read --ca-cert ${g.caCert}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
     }
-    const connection = await this.connection();
-    if (purpose === 'admin' && connection.url === undefined && !g.embedded) {
-      // A key "created" on a server that vanishes at exit looks real and is not: refuse, unless asked for.
-      throw new UsageError('no server configured: pass --url or create a context (govctl config set-context NAME --url URL)', {
-        hint: 'or pass --embedded to run it against a temporary server whose state is discarded at exit',
-      });
-    }
-    if (g.insecure) this.warn('--insecure: TLS certificates are NOT verified; anyone on the network path can read and change this traffic');
-    const target = await this.target(undefined, connection);
-    if (purpose === 'admin' && target.kind === 'embedded') {
-      this.info('note: the embedded server is temporary; what this command changes is discarded when it exits');
-    }
-    const client = new GovernanceClient({
-      baseUrl: target.url,
-      timeoutMs,
-      insecure: g.insecure,
-      signal: this.signal,
-      ...(caCert !== undefined ? { caCert } : {}),
-      ...(target.adminKey !== undefined ? { adminKey: target.adminKey } : {}),
-      onRetry: ({ attempt, delayMs, reason }) => this.info(`retrying (${attempt}) in ${delayMs} ms: ${reason}`),
-    });
-    this.onCleanup(() => client.close());
-    return { client, target };
+    return { timeoutMs, ...(caCert !== undefined ? { caCert } : {}) };
   }
+}
+
+export interface ClientSettings {
+  timeoutMs: number;
+  caCert?: string;
 }

@@ -7,6 +7,8 @@ export interface CliIO {
   cwd: string;
   stdoutIsTTY: boolean;
   stdinIsTTY: boolean;
+  /** Live progress (a redrawn line) only goes to a terminal. */
+  stderrIsTTY?: boolean;
 }
 
 export function processIO(): CliIO {
@@ -18,5 +20,6 @@ export function processIO(): CliIO {
     cwd: process.cwd(),
     stdoutIsTTY: process.stdout.isTTY === true,
     stdinIsTTY: process.stdin.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
   };
 }

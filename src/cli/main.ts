@@ -52,6 +52,12 @@ export const STOP_WITHIN_MS = 2_000;
 const STOPPED_BY_SIGNAL = new Set(['serve']);
 
 /**
+ * Commands allowed longer than STOP_WITHIN_MS after a signal: `load` revokes the API keys it
+ * created and writes its partial report (a second signal still ends it at once).
+ */
+const STOP_BUDGET_MS: Readonly<Record<string, number>> = { load: 15_000 };
+
+/**
  * Ends govctl at once by the signal itself, its default action restored: shells report 130 or 143
  * all the same, and unlike process.exit() it cannot hang on I/O that never returns (process.exit
  * waits for a worker thread stuck in, say, an open() of a FIFO). Child processes started with
@@ -77,8 +83,11 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   const controller = new AbortController();
   const { program, registry } = buildProgram(io, controller.signal);
   let signalIsStop = false;
+  let stopBudgetMs = STOP_WITHIN_MS;
   program.hook('preAction', (_program, actionCommand) => {
-    signalIsStop = STOPPED_BY_SIGNAL.has(commandPath(actionCommand));
+    const path = commandPath(actionCommand);
+    signalIsStop = STOPPED_BY_SIGNAL.has(path);
+    stopBudgetMs = STOP_BUDGET_MS[path] ?? STOP_WITHIN_MS;
   });
   let received: HandledSignal | undefined;
   let said = false;
@@ -102,7 +111,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     watchdog = setTimeout(() => {
       sayInterrupted();
       dieBy(name, onSignal);
-    }, STOP_WITHIN_MS);
+    }, stopBudgetMs);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

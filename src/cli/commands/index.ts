@@ -4,8 +4,10 @@ import { registerBackups } from './backups.js';
 import { registerConfig } from './config.js';
 import { registerHealth } from './health.js';
 import { registerKeys } from './keys.js';
+import { registerLoad } from './load.js';
 import { registerLogs } from './logs.js';
 import { registerPolicies } from './policies.js';
+import { registerReport } from './report.js';
 import { registerScan } from './scan.js';
 import { registerServe } from './serve.js';
 
@@ -13,10 +15,12 @@ import { registerServe } from './serve.js';
 export const COMMAND_GROUPS: ReadonlyArray<(program: Command, registry: Registry) => void> = [
   registerServe,
   registerHealth,
+  registerLoad,
   registerKeys,
   registerPolicies,
   registerLogs,
   registerBackups,
   registerScan,
+  registerReport,
   registerConfig,
 ];
