@@ -12,7 +12,7 @@ import { loadFindings } from './findings.js';
 import { startGeneratorHealth } from './generator-health.js';
 import { provisionKeys, type ProvisionedKeys } from './keys.js';
 import { startResourceSampler } from './resources.js';
-import { evaluateThresholds, p99LimitFrom } from './thresholds.js';
+import { describeThresholdResult, evaluateThresholds, p99LimitFrom } from './thresholds.js';
 import type { LoadReport, LoadReportData, ResolvedProfile, ResolvedScenario } from './types.js';
 import { driveInWorkers } from './workers.js';
 
@@ -208,15 +208,27 @@ export async function runLoadEngine(options: LoadEngineOptions): Promise<LoadRep
   );
 }
 
+/** Why a finished run failed, one line each; empty when everything it checks held. */
+export function failureReasons(data: LoadReportData): string[] {
+  const reasons = data.thresholds.filter((t) => !t.passed).map((t) => `threshold ${describeThresholdResult(t)}`);
+  if (data.baseline !== null && !data.baseline.passed) {
+    for (const r of data.baseline.regressions) reasons.push(`regression against the baseline: ${r.metric} ${r.change} (limit ${r.limit})`);
+  }
+  if (data.audit.status === 'measured' && data.audit.lost > 0) reasons.push(`${data.audit.lost} acknowledged decisions are missing from the usage log`);
+  const th = data.throttling;
+  if (th !== null) {
+    if (th.throttled === 0) reasons.push('the per-key rate limit never engaged');
+    if (th.server_errors > 0) reasons.push(`${th.server_errors} server errors (5xx) under the burst`);
+    if (th.without_retry_after > 0) reasons.push(`${th.without_retry_after} responses 429 without Retry-After`);
+    if (th.healthy_after === false) reasons.push('the server was not healthy after the burst');
+  }
+  return reasons;
+}
+
 /** Passed only when everything the run checks held; interrupted runs are partial whatever they show. */
 export function statusOf(data: LoadReportData, interrupted: boolean): RunStatus {
   if (interrupted) return 'interrupted';
-  const failed =
-    data.thresholds.some((t) => !t.passed) ||
-    (data.baseline !== null && !data.baseline.passed) ||
-    (data.audit.status === 'measured' && data.audit.lost > 0) ||
-    (data.throttling !== null && (data.throttling.throttled === 0 || data.throttling.server_errors > 0 || data.throttling.without_retry_after > 0 || data.throttling.healthy_after === false));
-  return failed ? 'failed' : 'passed';
+  return failureReasons(data).length > 0 ? 'failed' : 'passed';
 }
 
 function sleepUntil(at: number, signal: AbortSignal): Promise<void> {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GovernanceClient } from '../../src/client/governance-client.js';
 import { runLoadEngine, type LoadEngineOptions } from '../../src/load/engine.js';
 import type { ResolvedProfile, ResolvedScenario, ScenarioRequest } from '../../src/load/types.js';
+import { startForgetfulServer } from '../helpers/forgetful-server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -226,6 +227,25 @@ describe('load engine against purpose-built servers', () => {
     expect(totals.latency_ms.max).toBeGreaterThan(450);
     expect(totals.service_ms.p99).toBeLessThan(100);
     expect(totals.dropped).toBe(0);
+  });
+
+  it('audit accounting: a server that acknowledges decisions without logging them loses records, and the run fails', async () => {
+    const server = await startForgetfulServer({ dropEvery: 7 });
+    cleanups.push(() => server.close());
+    const report = await runLoadEngine(
+      engineOptions(server.url, server.adminKey, {
+        scenario: { ...checks, requests: [{ ...checks.requests[0]!, expect: { status: [200] } }] },
+        profile: profile({ stages: [{ duration_ms: 800, vus: 2, ramp: false }] }),
+      }),
+    );
+    const audit = report.data.audit;
+    expect(audit.status).toBe('measured');
+    if (audit.status !== 'measured') return;
+    expect(audit.acknowledged).toBe(server.acknowledged());
+    expect(audit.lost).toBe(server.acknowledged() - server.logged());
+    expect(audit.lost).toBeGreaterThan(0);
+    expect(report.data.findings.map((f) => f.rule)).toContain('audit-records-lost');
+    expect(report.run.status).toBe('failed');
   });
 
   it('says "not measured" for audit accounting when the target has no admin API', async () => {

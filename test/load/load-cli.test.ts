@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +121,34 @@ describe('govctl load', () => {
     expect(report.data.keys.revoked).toBe(true);
     const keys = await new GovernanceClient({ baseUrl: server.url, adminKey: server.adminToken }).listKeys();
     expect(keys.filter((k) => k.name?.startsWith('govctl-load-') && k.active)).toEqual([]);
+  });
+
+  it('--save-baseline then --baseline auto: a slower server is a regression, exit 1 with the deltas', async () => {
+    let delayMs = 0;
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/health') return res.end('{"status":"ok"}');
+        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), delayMs);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const work = join(dir, 'baseline');
+    await mkdir(work, { recursive: true });
+    await writeFile(join(work, 'mix.json'), JSON.stringify({ name: 'plain', requests: [{ name: 'get', weight: 1, method: 'GET', path: '/work', auth: 'none' }] }));
+    await writeFile(join(work, 'steady.json'), JSON.stringify({ name: 'steady', scenario: 'mix.json', model: 'closed', stages: [{ duration: '2s', vus: 4 }] }));
+    const run = (args: string[]) => execa(process.execPath, [GOVCTL, 'load', '--profile', 'steady.json', '--url', url, '--seed', '1', ...args], { cwd: work, reject: false, env: { PATH: process.env['PATH'] ?? '', HOME: dir }, extendEnv: false, stdin: 'ignore' });
+
+    const first = await run(['--save-baseline']);
+    expect(first.exitCode, String(first.stderr)).toBe(0);
+    expect(String(first.stderr)).toContain(join(work, 'baselines', 'steady.json'));
+    delayMs = 20;
+    const second = await run(['--baseline', 'auto']);
+    expect(second.exitCode, String(second.stderr)).toBe(1);
+    expect(String(second.stdout)).toMatch(/Baseline/);
+    expect(String(second.stderr)).toMatch(/regression against the baseline: p95/);
   });
 
   describe('bad input: clear errors, the right exit codes, nothing started', () => {

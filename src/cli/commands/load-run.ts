@@ -6,7 +6,7 @@ import { ensureWritableDir, fileSystemError } from '../../core/fs-errors.js';
 import { writeFileDurable } from '../../core/durable-write.js';
 import { newRunId } from '../../core/report.js';
 import { loadBaseline } from '../../load/baseline-compare.js';
-import { runLoadEngine, type LoadEvent } from '../../load/engine.js';
+import { failureReasons, runLoadEngine, type LoadEvent } from '../../load/engine.js';
 import { keyIdsOf, keysFromInput } from '../../load/keys.js';
 import { applyOverrides, loadProfile, parseArrivalRate } from '../../load/profile.js';
 import { parseSegment, segmentProfile, segmentSeed } from '../../load/segment.js';
@@ -15,7 +15,7 @@ import { loadScenario } from '../../load/scenario.js';
 import type { LoadReport } from '../../load/types.js';
 import type { CliApp } from '../app.js';
 import { progressPrinter } from '../render/load-progress.js';
-import { renderLoadSummary } from '../render/load-tables.js';
+import { renderLoadReport } from '../render/load-tables.js';
 
 export interface LoadFlags {
   profile: string;
@@ -163,10 +163,11 @@ export async function loadCommand(app: CliApp, flags: LoadFlags): Promise<number
   }
 
   if (app.json) app.printJson({ report: files.json, html: files.html, markdown: files.markdown, status: report.run.status, ...report.data });
-  else app.print(renderLoadSummary(report, app.style));
+  else app.print(renderLoadReport(report, app.style));
   if (report.data.generator.bottleneck) {
     app.warn(`the load generator itself was a bottleneck (${report.data.generator.reasons.join('; ')}): the latency figures may be too high; use --workers, fewer VUs, or more CPU`);
   }
+  if (report.run.status === 'failed') for (const reason of failureReasons(report.data)) app.warn(reason);
   app.info(`report: ${files.html}`);
 
   if (report.run.status === 'interrupted') return ExitCode.interrupted;
