@@ -211,7 +211,9 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
 
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     const httpError = toHttpError(err);
-    if (httpError.statusCode >= 500) request.log.error({ err }, 'request failed');
+    // A 503 raised on purpose (the audit log cannot be written) is logged where it arises, once
+    // per change of state: on a full disk, one line per refused request would flood the log.
+    if (httpError.statusCode >= 500 && !(err instanceof HttpError && err.statusCode === 503)) request.log.error({ err }, 'request failed');
     reply.code(httpError.statusCode).headers(httpError.headers);
     return { detail: httpError.detail, code: httpError.code };
   });
@@ -280,7 +282,16 @@ function toHttpError(err: FastifyError | HttpError): HttpError {
     }
     return new HttpError(status, err.message, (err.code ?? 'bad_request').replace(/^FST_ERR_(CTP_)?/, '').toLowerCase());
   }
+  if (isStorageFull(err)) return ServerErrors.storageFull();
   return ServerErrors.internal();
+}
+
+/** SQLite's "database or disk is full", or the file system's ENOSPC/EDQUOT (a backup's file). */
+function isStorageFull(err: { code?: unknown; message?: unknown }): boolean {
+  const code = typeof err.code === 'string' ? err.code : '';
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') return true;
+  // An error that crossed from a thread may have lost its code, never its message.
+  return typeof err.message === 'string' && /database or disk is full|ENOSPC|no space left on device/i.test(err.message);
 }
 
 /** An error fastify raises before routing: bad percent-encoding, an over-long path parameter. */

@@ -42,6 +42,12 @@ export const ServerErrors = {
     new HttpError(503, 'Audit log unavailable: the decision could not be recorded, so it was not returned', 'audit_log_unavailable', {
       'Retry-After': '1',
     }),
+  // A write the database refused for lack of space (SQLITE_FULL, ENOSPC): nothing was changed,
+  // and the same request can succeed once space is freed, hence 503 + Retry-After, not a 500.
+  storageFull: () =>
+    new HttpError(503, 'The server cannot write its database now (disk full); nothing was changed', 'storage_full', {
+      'Retry-After': '1',
+    }),
   unsupportedMediaType: () => new HttpError(415, 'Unsupported Media Type: send the body as application/json', 'unsupported_media_type'),
   preRestoreBackupFailed: (diskFull: boolean) =>
     new HttpError(

@@ -62,6 +62,8 @@ export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
     done(fields.length > 0 ? ServerErrors.forbiddenFields(fields) : undefined);
   };
   const onRequest = [requireKey(ctx.state, 'user'), limit];
+  // Logged once per change of state, not once per refused decision (a full disk refuses them all).
+  let auditFailing = false;
 
   app.post<{ Body: CheckBody }>(
     '/v1/check',
@@ -90,8 +92,15 @@ export function decisionRoutes(app: FastifyInstance, ctx: RouteContext): void {
           decision.violated,
         );
       } catch (err) {
-        request.log.error({ err }, 'audit log commit failed');
+        if (!auditFailing) {
+          auditFailing = true;
+          request.log.error({ err }, 'audit log commit failed: decisions are refused with 503 until it can be written');
+        }
         throw ServerErrors.auditUnavailable();
+      }
+      if (auditFailing) {
+        auditFailing = false;
+        request.log.info('audit log commits again: decisions are answered');
       }
       ctx.metrics.observeDecision(model, operation, decision.allowed, decision.reason);
       return { allowed: decision.allowed, risk_score: decision.risk_score, reason: decision.reason, decision_id: decisionId };

@@ -27,6 +27,8 @@ export interface GroupCommitOptions {
 
 /** How long a synchronous flush (restore, shutdown) waits for the writer thread. */
 const SYNC_WAIT_MS = 10_000;
+/** A successful commit of decisions this long after the last lack-of-space failure ends recentlyFull(). */
+const FULL_CLEARED_AFTER_MS = 1_000;
 /** A writer thread that died is restarted at most this often. */
 const RESTART_AFTER_MS = 1_000;
 
@@ -57,6 +59,8 @@ export class GroupCommitWriter {
   private thread: { worker: Worker; port: MessagePort; answered: Int32Array; ready: Promise<void> } | undefined;
   private checkpointer: { worker: Worker; control: MessagePort; closed: Int32Array } | undefined;
   private startedAt = 0;
+  /** When a commit holding decisions last failed for lack of space (see recentlyFull). */
+  private fullSince: { at: number; error: Error } | undefined;
 
   constructor(
     private readonly path: string,
@@ -85,6 +89,18 @@ export class GroupCommitWriter {
   /** The error of the last failed commit, cleared by the next successful one. */
   get failure(): Error | undefined {
     return this.lastError;
+  }
+
+  /**
+   * The error of the last commit of decisions that failed for lack of space (SQLITE_FULL), if it
+   * failed within the last `withinMs` and no commit of decisions has succeeded at least
+   * FULL_CLEARED_AFTER_MS after it. On a full disk a small write (the health probe's) can still
+   * fit where decisions mostly do not (a checkpoint frees a few WAL frames now and then), so
+   * /health asks this too.
+   */
+  recentlyFull(withinMs: number): Error | undefined {
+    const full = this.fullSince;
+    return full && performance.now() - full.at < withinMs ? full.error : undefined;
   }
 
   /** Queues a decision's log row; resolves once it is committed. */
@@ -349,6 +365,9 @@ export class GroupCommitWriter {
   private onReply(reply: WriterReply): Error | undefined {
     if (reply.type === 'done') {
       this.lastError = undefined;
+      // Decisions that fit between failures (a checkpoint freed a few WAL frames) do not end it:
+      // only commits with no lack-of-space failure for a while do.
+      if (reply.rows > 0 && this.fullSince && performance.now() - this.fullSince.at >= FULL_CLEARED_AFTER_MS) this.fullSince = undefined;
       const waiters = this.take(reply.seqs);
       if (reply.rows > 0) this.options.onCommit?.(reply.rows);
       for (const w of waiters) w.resolve();
@@ -357,6 +376,10 @@ export class GroupCommitWriter {
     if (reply.type === 'failed') {
       const err = new Error(`audit log commit failed: ${reply.message}`);
       this.lastError = err;
+      const rows = reply.seqs.reduce((n, seq) => n + (this.inFlight.get(seq)?.rows ?? 0), 0);
+      if (rows > 0 && (reply.code === 'SQLITE_FULL' || /database or disk is full/i.test(reply.message))) {
+        this.fullSince = { at: performance.now(), error: err };
+      }
       for (const w of this.take(reply.seqs)) w.reject(err);
       return err;
     }

@@ -8,6 +8,13 @@ import { UsageLogStore } from './usage-log.js';
 
 export const DATABASE_FILE = 'govctl.db';
 
+/**
+ * How long a commit of decisions that failed for lack of space keeps /health degraded after the
+ * last such failure, however the probe's own small write fares; a successful commit of
+ * decisions ends it at once.
+ */
+export const FULL_DEGRADES_HEALTH_MS = 5000;
+
 /** The server's whole persistent state: one SQLite database and the stores over it. */
 export class ServerState {
   readonly db: Db;
@@ -40,7 +47,11 @@ export class ServerState {
     if (!this.db.open) return Promise.reject(new Error('the database is closed'));
     // Made by the audit writer thread, on the connection that commits decisions: under load it
     // holds the write lock, so a probe on this connection would fail (or block the event loop).
-    return this.writer.probe();
+    return this.writer.probe().then(() => {
+      // The probe fitted, but decisions did not (a full disk): not writable for what matters.
+      const full = this.writer.recentlyFull(FULL_DEGRADES_HEALTH_MS);
+      if (full) throw full;
+    });
   }
 
   /** Drops every cache after a restore replaced the tables underneath. */
