@@ -131,7 +131,7 @@ function missingKeyIds(): LoggedCount {
   return notMeasured(`${NO_WAY}: its usage log entries carry no key_id`);
 }
 
-function whyNot(err: unknown): string {
+export function whyNot(err: unknown): string {
   if (err instanceof Interrupted) return 'interrupted while counting the usage log';
   if (err instanceof UnsupportedOperationError) return `${NO_WAY}: it has no admin logs route (${err.message})`;
   if (err instanceof AuthError) return `the usage log could not be read: the admin key was refused (HTTP ${err.status})`;
@@ -140,7 +140,7 @@ function whyNot(err: unknown): string {
 }
 
 /** Rejects with Interrupted as soon as `signal` fires (the request itself ends by its own timeout). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
   if (signal.aborted) {
     promise.catch(() => undefined);
