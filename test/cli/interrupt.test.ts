@@ -178,11 +178,14 @@ describe('signals', () => {
 
   it('a second signal ends it at once', async () => {
     const { child } = await blockedGovctl('second.fifo');
-    // Pending signals are delivered lowest number first: SIGINT (2), then SIGTERM (15).
+    // Both signals may be pending at once; the kernel hands them over lowest number first, but
+    // on a busy machine Node may run the handlers in either order. Whichever comes second ends
+    // govctl at once, by its own signal.
     child.kill('SIGINT');
     child.kill('SIGTERM');
     const result = await child;
-    expect(result.exitCode === 143 || result.signal === 'SIGTERM', `exit ${result.exitCode} signal ${result.signal}`).toBe(true);
+    const bySignal = [130, 143].includes(result.exitCode ?? -1) || result.signal === 'SIGTERM' || result.signal === 'SIGINT';
+    expect(bySignal, `exit ${result.exitCode} signal ${result.signal}`).toBe(true);
     expect(String(result.stderr).trim()).toBe('govctl: interrupted again, exiting now');
   });
 

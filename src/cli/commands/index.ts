@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Registry } from '../command.js';
 import { registerBackups } from './backups.js';
+import { registerChaos } from './chaos.js';
 import { registerConfig } from './config.js';
 import { registerHealth } from './health.js';
 import { registerKeys } from './keys.js';
@@ -16,6 +17,7 @@ export const COMMAND_GROUPS: ReadonlyArray<(program: Command, registry: Registry
   registerServe,
   registerHealth,
   registerLoad,
+  registerChaos,
   registerKeys,
   registerPolicies,
   registerLogs,
