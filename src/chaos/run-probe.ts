@@ -223,6 +223,7 @@ export async function runProbe(o: RunProbeOptions): Promise<ProbeJournal> {
       recovery_s: recovery.recovery_s,
       budget_s: budgetS,
       records,
+      ...flatRecords(records),
       traffic: trafficSummary,
       checks,
       samples,
@@ -283,4 +284,11 @@ function describeParams(params: Record<string, unknown>): string {
 
 function emptyTraffic(): TrafficRecord {
   return { sent: 0, acknowledged: 0, decisions: [], acknowledged_without_id: 0, errors: {}, statuses: {} };
+}
+
+/** records_acknowledged / records_lost as the issue names them: null unless measured. */
+export function flatRecords(records: ProbeJournal['records']): Pick<ProbeJournal, 'records_acknowledged' | 'records_lost'> {
+  return records.status === 'measured'
+    ? { records_acknowledged: records.acknowledged, records_lost: records.lost }
+    : { records_acknowledged: null, records_lost: null };
 }

@@ -171,6 +171,8 @@ function skipped(probe: ProbeName, reason: string, budgetMs: number): ProbeJourn
     recovery_s: null,
     budget_s: budgetMs / 1000,
     records: { status: 'not_measured', reason: 'the probe was skipped' },
+    records_acknowledged: null,
+    records_lost: null,
     traffic: { sent: 0, acknowledged: 0, acknowledged_without_id: 0, errors: {}, statuses: {} },
     checks: [],
     samples: [],

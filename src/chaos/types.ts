@@ -184,6 +184,9 @@ export interface ProbeJournal {
   budget_s: number;
   /** Acknowledged decisions (before the kill for restart; during the probe otherwise) checked against the usage log. */
   records: MeasuredOr<{ acknowledged: number; lost: number; lost_ids: string[] }>;
+  /** The same two figures flat, for gates and jq: null when not measured (`records.reason` says why), never 0. */
+  records_acknowledged: number | null;
+  records_lost: number | null;
   traffic: Omit<TrafficRecord, 'decisions'>;
   checks: ProbeCheck[];
   samples: Sample[];

@@ -79,6 +79,18 @@ describe('govctl chaos: bad input', () => {
     expect(r.stderr).toMatch(/--interval "0": must be at least 1ms/);
   });
 
+  it('--dependency needs --server-cmd, and {proxy} where the command takes its dependency (exit 2)', async () => {
+    const alone = await govctl(['chaos', '--probe', 'network', '--dependency', '127.0.0.1:5432', '--out', out], ENV);
+    expect(alone.exitCode).toBe(2);
+    expect(alone.stderr).toMatch(/--dependency goes with --server-cmd/);
+    const unused = await govctl(['chaos', '--probe', 'network', '--server-cmd', 'server --port {port}', '--dependency', '127.0.0.1:5432', '--out', out], ENV);
+    expect(unused.exitCode).toBe(2);
+    expect(unused.stderr).toMatch(/needs \{proxy\}/);
+    const bad = await govctl(['chaos', '--probe', 'network', '--server-cmd', 'server --port {port} --db {proxy}', '--dependency', 'nowhere', '--out', out], ENV);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/invalid --dependency "nowhere"/);
+  });
+
   it('a server command that does not exist exits 2', async () => {
     const r = await govctl(['chaos', '--probe', 'restart', '--server-cmd', 'no-such-server-xyz --port {port}', '--out', out], ENV);
     expect(r.exitCode).toBe(2);
@@ -112,7 +124,8 @@ describe('govctl chaos: runs', () => {
     expect(journal.run.status).toBe('passed');
     expect(journal.target?.kind).toBe('embedded');
     const [restart] = journal.data.probes;
-    expect(restart).toMatchObject({ probe: 'restart', status: 'passed', records: { status: 'measured', lost: 0 } });
+    expect(restart).toMatchObject({ probe: 'restart', status: 'passed', records: { status: 'measured', lost: 0 }, records_lost: 0 });
+    expect(restart!.records_acknowledged).toBeGreaterThan(0);
     expect(restart!.recovery_s).not.toBeNull();
   });
 

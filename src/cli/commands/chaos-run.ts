@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { FaultProxy } from '../../chaos/fault-proxy.js';
 import type { ChaosRunOptions } from '../../chaos/runner.js';
 import { PROBE_NAMES, type ChaosEvent, type ChaosReport, type ChaosTarget, type ProbeName } from '../../chaos/types.js';
 import type { GovernanceClient } from '../../client/governance-client.js';
@@ -28,6 +29,7 @@ export interface ChaosFlags {
   serverCwd?: string;
   serverEnv?: string[];
   serverUrlTemplate?: string;
+  dependency?: string;
   out: string;
 }
 
@@ -84,12 +86,33 @@ async function plan(app: CliApp, flags: ChaosFlags) {
     throw new UsageError('--server-cwd, --server-env and --server-url-template go with --server-cmd');
   }
   if (flags.serverCmd !== undefined && app.globals.url !== undefined) throw new UsageError('--server-cmd runs the target itself; it cannot be combined with --url');
+  if (flags.dependency !== undefined) {
+    if (flags.serverCmd === undefined) throw new UsageError('--dependency goes with --server-cmd: govctl points the server at the dependency through {proxy}');
+    const command = [flags.serverCmd, ...(flags.serverEnv ?? [])].join(' ');
+    if (!command.includes('{proxy}')) {
+      throw new UsageError('--dependency needs {proxy} in --server-cmd or a --server-env value, where the server takes its dependency address', {
+        hint: 'e.g. --server-cmd "python -m app --port {port}" --server-env DATABASE_ADDR={proxy}',
+      });
+    }
+    parseHostPort(flags.dependency);
+  }
   await ensureWritableDir(out, '--out');
   return { out, probes, options, trafficRate };
 }
 
-/** The target as a Target (what app.clientFor takes) and as a ChaosTarget (what the probes take). */
-async function chaosTarget(app: CliApp, flags: ChaosFlags): Promise<{ target: Target; chaos: ChaosTarget }> {
+/** "db.internal:5432" or "[::1]:6379" -> host and port. */
+function parseHostPort(text: string): { host: string; port: number } {
+  const match = /^\[?([^\]\s]+?)\]?:(\d{1,5})$/.exec(text.trim());
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535) throw new UsageError(`invalid --dependency "${text}": expected HOST:PORT, e.g. 127.0.0.1:5432`);
+  return { host: match[1]!, port };
+}
+
+/**
+ * The target as a Target (what app.clientFor takes) and as a ChaosTarget (what the probes take),
+ * and the dependency proxy when --dependency puts one between the server and its dependency.
+ */
+async function chaosTarget(app: CliApp, flags: ChaosFlags): Promise<{ target: Target; chaos: ChaosTarget; dependencyProxy?: FaultProxy }> {
   if (flags.serverCmd === undefined) {
     const target = await app.target(EMBEDDED_SERVE_ARGS);
     const server = target.server;
@@ -109,8 +132,18 @@ async function chaosTarget(app: CliApp, flags: ChaosFlags): Promise<{ target: Ta
   const template = flags.serverUrlTemplate?.replace(/\/+$/, '');
   const host = template !== undefined ? hostOf(template) : undefined;
   const cwd = flags.serverCwd !== undefined ? resolve(app.io.cwd, flags.serverCwd) : undefined;
+  let dependencyProxy: FaultProxy | undefined;
+  if (flags.dependency !== undefined) {
+    const { startFaultProxy } = await import('../../chaos/fault-proxy.js');
+    dependencyProxy = await startFaultProxy({ upstream: parseHostPort(flags.dependency), signal: app.signal });
+    const proxy = dependencyProxy;
+    // Registered first, so it runs after the server is stopped (cleanups run newest first).
+    app.onCleanup(() => proxy.close());
+    app.info(`dependency ${flags.dependency} proxied at ${proxy.host}:${proxy.port} ({proxy})`);
+  }
   app.info(`starting the server command: ${argv[0]}`);
   const server = await startServerCommand({
+    ...(dependencyProxy ? { placeholders: { proxy: `${dependencyProxy.host}:${dependencyProxy.port}` } } : {}),
     argv,
     env: { PATH: app.io.env['PATH'], HOME: app.io.env['HOME'], ...extra },
     ...(cwd !== undefined ? { cwd } : {}),
@@ -123,7 +156,17 @@ async function chaosTarget(app: CliApp, flags: ChaosFlags): Promise<{ target: Ta
   });
   const adminKey = connection.adminKey;
   const target: Target = { url: server.url, kind: 'remote', ...(adminKey !== undefined ? { adminKey } : {}), release: async () => {} };
-  return { target, chaos: { url: server.url, kind: 'managed', ...(adminKey !== undefined ? { adminKey } : {}), server } };
+  return {
+    target,
+    chaos: { url: server.url, kind: 'managed', ...(adminKey !== undefined ? { adminKey } : {}), server },
+    ...(dependencyProxy ? { dependencyProxy } : {}),
+  };
+}
+
+/** The network probe's link for --dependency: toxics on the server's own dependency, the client URL unchanged. */
+async function dependencyLink(proxy: FaultProxy): Promise<NonNullable<ChaosRunOptions['startLink']>> {
+  const { startNetworkLink } = await import('../../chaos/probes/network.js');
+  return (chaosTarget) => startNetworkLink(chaosTarget, { dependencyProxy: proxy });
 }
 
 function hostOf(template: string): string {
@@ -136,7 +179,7 @@ function hostOf(template: string): string {
 
 export async function chaosCommand(app: CliApp, flags: ChaosFlags): Promise<number> {
   const p = await plan(app, flags);
-  const { target, chaos } = await chaosTarget(app, flags);
+  const { target, chaos, dependencyProxy } = await chaosTarget(app, flags);
   const settings = await app.clientSettings();
   // One client per URL and binding: the network probe's proxy has its own URL.
   const clients = new Map<string, Promise<GovernanceClient>>();
@@ -181,6 +224,7 @@ export async function chaosCommand(app: CliApp, flags: ChaosFlags): Promise<numb
       trafficRate: p.trafficRate,
       clientFor,
       tls: { rejectUnauthorized: !app.globals.insecure, ...(settings.caCert !== undefined ? { ca: settings.caCert } : {}) },
+      ...(dependencyProxy ? { startLink: await dependencyLink(dependencyProxy) } : {}),
       ...(health.version ? { version: health.version } : {}),
       signal: app.signal,
       onEvent,

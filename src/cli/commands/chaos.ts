@@ -23,6 +23,7 @@ export function registerChaos(program: Command, registry: Registry): void {
     .option('--server-cwd <dir>', 'working directory of --server-cmd')
     .option('--server-env <K=V>', 'environment of --server-cmd (repeatable)', collect)
     .option('--server-url-template <url>', "--server-cmd's health URL (default http://127.0.0.1:{port}/health)")
+    .option('--dependency <host:port>', "the network probe faults --server-cmd's own dependency (a database, Redis): {proxy} in the command or its env becomes a proxy to it")
     .option('--out <dir>', 'where journals go: <dir>/<run-id>/chaos.{json,md}', 'reports')
     .addHelpText(
       'after',
