@@ -1,16 +1,17 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, isGovctlError, messageOf } from '../core/errors.js';
+import { ExitCode, isGovctlError, messageOf, UsageError } from '../core/errors.js';
 import { govctlVersion } from '../core/version.js';
 import { CliApp, printable } from './app.js';
 import type { Registry } from './command.js';
 import { COMMAND_GROUPS } from './commands/index.js';
+import { configureHelpLayout, describeParseError, trackParseErrors } from './help.js';
 import { processIO, type CliIO } from './io.js';
 import { makeStyle, useColor } from './render/style.js';
 
 export function buildProgram(io: CliIO, signal: AbortSignal): { program: Command; registry: Registry } {
   const program = new Command('govctl');
   const registry: Registry = { app: new CliApp(io, signal, program), exit: { code: ExitCode.ok } };
-  const style = () => makeStyle(useColor(false, io.env, program.opts()['color'] !== false));
+  configureHelpLayout(program);
   program
     .description('Harden and operate an AI governance server.')
     .version(govctlVersion(), '-V, --version', 'print the govctl version')
@@ -21,20 +22,34 @@ export function buildProgram(io: CliIO, signal: AbortSignal): { program: Command
     .option('--timeout <duration>', 'timeout, e.g. 5s (more than 0)', '10s')
     .option('--ca-cert <file>', 'trust this PEM certificate authority for TLS')
     .option('--insecure', 'do not verify TLS certificates (dangerous; warns)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'))
+    .addOption(new Option('-o, --output <format>', 'output format (table fits the terminal, cutting with …; wide never cuts)').choices(['table', 'wide', 'json', 'sarif']).default('table'))
     .option('--no-color', 'disable colour (also NO_COLOR; off when stdout is not a terminal)')
     .option('-q, --quiet', 'print results only, no progress or notes')
     .option('--verbose', 'show details, and stack traces on errors')
     .showSuggestionAfterError(true)
-    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  govctl serve --port 0 -o json
+  govctl health --url http://127.0.0.1:8080
+  govctl config set-context local --url http://127.0.0.1:8080 --admin-key-env GOVCTL_ADMIN_KEY
+  govctl keys create --name ci -q
+
+Exit codes: 0 ok, 1 failed (a check, threshold or finding), 2 bad usage or input, 3 unreachable,
+4 admin key refused, 5 not found, 70 internal error, 130 interrupted (Ctrl-C), 141 output pipe
+closed, 143 terminated (SIGTERM).`,
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
-      outputError: (text, write) => write(style().red(printable(text))),
+      // Parse errors are printed by reportError, in the one error style with a hint.
+      outputError: () => {},
     });
 
   for (const register of COMMAND_GROUPS) register(program, registry);
+  trackParseErrors(program);
   return { program, registry };
 }
 
@@ -85,8 +100,17 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   const { program, registry } = buildProgram(io, controller.signal);
   let signalIsStop = false;
   let stopBudgetMs = STOP_WITHIN_MS;
+  let actionPath: string | undefined;
+  let pipeClosed = false;
+  onClosedPipe = () => {
+    pipeClosed = true;
+    controller.abort(new Error('output closed'));
+  };
+  watchClosedPipe(io.stdout);
+  watchClosedPipe(io.stderr);
   program.hook('preAction', (_program, actionCommand) => {
     const path = commandPath(actionCommand);
+    actionPath = path;
     signalIsStop = STOPPED_BY_SIGNAL.has(path);
     stopBudgetMs = STOP_BUDGET_MS[path] ?? STOP_WITHIN_MS;
   });
@@ -124,7 +148,9 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   } catch (err) {
     badUsage = err instanceof CommanderError;
     // Whatever an interrupted operation threw (an aborted request, a cancelled child), the signal is the cause.
-    code = received !== undefined && !signalIsStop && !badUsage ? SIGNAL_EXIT[received] : reportError(err, io, argv.includes('--verbose'), program);
+    if (pipeClosed) code = CLOSED_PIPE_EXIT;
+    else if (received !== undefined && !signalIsStop && !badUsage) code = SIGNAL_EXIT[received];
+    else code = reportError(err, io, argv.includes('--verbose'), program, actionPath);
   }
   try {
     const finished = await registry.app.runCleanups();
@@ -140,7 +166,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     sayInterrupted();
     return SIGNAL_EXIT[received];
   }
-  return code;
+  return pipeClosed ? CLOSED_PIPE_EXIT : code;
 }
 
 /** An error line is one line: a newline inside a server's detail must not start a fake one. */
@@ -148,19 +174,48 @@ function oneLine(text: string): string {
   return text.replace(/\r?\n/g, '\\n');
 }
 
-function reportError(err: unknown, io: CliIO, verbose: boolean, program: Command): number {
+/** How a shell reports a process that wrote to a closed pipe (128 + SIGPIPE). */
+export const CLOSED_PIPE_EXIT = 141;
+
+/** Streams already watched for a closed pipe: run() may be called many times in one process. */
+const watchedStreams = new WeakSet<object>();
+/** What the current run does when its output pipe closes (`govctl … | head`). */
+let onClosedPipe: () => void = () => {};
+
+/**
+ * A reader that went away (`| head`) is not an error: the write fails with EPIPE, which would
+ * otherwise surface as an unhandled 'error' event with a stack. The run is told, stops, and ends quietly.
+ */
+function watchClosedPipe(stream: NodeJS.WritableStream): void {
+  if (watchedStreams.has(stream)) return;
+  watchedStreams.add(stream);
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') onClosedPipe();
+    else throw err;
+  });
+}
+
+function reportError(err: unknown, io: CliIO, verbose: boolean, program: Command, actionPath: string | undefined): number {
   const style = makeStyle(useColor(false, io.env, program.opts()['color'] !== false));
+  const errorLine = (message: string, hint: string | undefined) => {
+    io.stderr.write(`${style.red('govctl: error:')} ${printable(oneLine(message))}\n`);
+    if (hint) io.stderr.write(`  ${style.dim('hint:')} ${printable(oneLine(hint))}\n`);
+  };
   if (err instanceof CommanderError) {
-    // Commander already printed its message (and a suggestion for a mistyped command).
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
       return ExitCode.ok;
     }
-    return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    if (err.exitCode === 0) return ExitCode.ok;
+    const { message, hint } = describeParseError(err);
+    errorLine(message, hint);
+    if (verbose && err.stack) io.stderr.write(`${printable(err.stack)}\n`);
+    return ExitCode.usage;
   }
   // Messages carry server- and tenant-supplied text (details, names) and user-given URLs.
   if (isGovctlError(err)) {
-    io.stderr.write(`${style.red('govctl: error:')} ${printable(oneLine(err.message))}\n`);
-    if (err.hint) io.stderr.write(`  ${style.dim('hint:')} ${printable(oneLine(err.hint))}\n`);
+    // A usage error with nothing more specific to say points at the command's help.
+    const hint = err.hint ?? (err instanceof UsageError && actionPath ? `see govctl ${actionPath} --help` : undefined);
+    errorLine(err.message, hint);
     if (verbose && err.stack) io.stderr.write(`${printable(err.stack)}\n`);
     return err.exitCode;
   }

@@ -37,7 +37,7 @@ describe('govctl cli', () => {
     for (const path of paths) {
       const result = await govctl([...path, '--help']);
       expect(result.exitCode, path.join(' ')).toBe(0);
-      expect(result.stdout).toContain(`Usage: govctl ${path.join(' ')}`);
+      expect(result.stdout).toContain(`USAGE\n  govctl ${path.join(' ')}`);
     }
   });
 
@@ -51,7 +51,7 @@ describe('govctl cli', () => {
     const result = await govctl(['helth']);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("unknown command 'helth'");
-    expect(result.stderr).toContain('Did you mean health?');
+    expect(result.stderr).toContain('hint: did you mean health? see govctl --help');
   });
 
   it('rejects an invalid flag value with exit 2', async () => {

@@ -47,4 +47,19 @@ describe('error and warning lines show server text, never let the terminal inter
     expect(result.stderr).not.toContain('\u001b');
     expect(result.stderr).toContain('\\x1b[31m');
   });
+
+  it("puts commander's parse errors in the one error style: an error line, a hint line, exit 2", async () => {
+    const result = await govctl(['keys', 'create', '--name', 'x', '--bogus\u001b[2J\nfake']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).not.toContain('\u001b');
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).toEqual(["govctl: error: unknown option '--bogus\\x1b[2J\\nfake'", '  hint: see govctl keys create --help']);
+  });
+
+  it('ends a mistyped subcommand with its suggestion in the hint, no stack', async () => {
+    const result = await govctl(['policies', 'lst']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe("govctl: error: unknown command 'lst'\n  hint: did you mean list? see govctl policies --help");
+  });
 });

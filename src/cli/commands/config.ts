@@ -32,20 +32,24 @@ Examples:
   config
     .command('use-context <name>')
     .description('make a context current')
+    .addHelpText('after', '\nExamples:\n  govctl config use-context prod\n  govctl health                      # now checks prod')
     .action(action(registry, async (name: string) => (await commands()).useContextCommand(registry.app, name)));
 
   config
     .command('get-contexts')
     .description('list contexts (never shows a stored secret)')
+    .addHelpText('after', '\nExamples:\n  govctl config get-contexts\n  govctl config get-contexts -o json')
     .action(action(registry, async () => (await commands()).getContextsCommand(registry.app)));
 
   config
     .command('current-context')
     .description('print the current context')
+    .addHelpText('after', '\nExample:\n  govctl config current-context')
     .action(action(registry, async () => (await commands()).currentContextCommand(registry.app)));
 
   config
     .command('delete-context <name>')
     .description('remove a context')
+    .addHelpText('after', '\nExample:\n  govctl config delete-context staging')
     .action(action(registry, async (name: string) => (await commands()).deleteContextCommand(registry.app, name)));
 }

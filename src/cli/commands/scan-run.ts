@@ -24,7 +24,7 @@ export interface ScanFlags {
   out?: string | true;
 }
 
-async function loadRules(kind: 'secrets' | 'patterns', flags: ScanFlags): Promise<unknown> {
+async function loadRules(kind: 'secrets' | 'patterns', flags: Pick<ScanFlags, 'rules' | 'disable'>): Promise<unknown> {
   const options = { ...(flags.rules ? { extraRulesFile: flags.rules } : {}), disable: flags.disable };
   if (kind === 'secrets') return (await import('../../scan/rules/secret-rules.js')).loadSecretRules(options);
   return (await import('../../scan/patterns/engine.js')).loadPatternRules(options);
@@ -141,4 +141,25 @@ function renderScan(app: CliApp, result: ScanResult): string {
   if (notes.length > 0) lines.push(notes.join('; '));
   if (result.partial) lines.push(s.yellow('interrupted: the scan is incomplete'));
   return `${lines.join('\n')}\n`;
+}
+
+export interface ScanRulesFlags {
+  rules?: string;
+}
+
+/** `scan rules`: the rule ids --disable takes, with severity and title (built in, plus a --rules file). */
+export async function scanRulesCommand(app: CliApp, kind: 'secrets' | 'patterns' | undefined, flags: ScanRulesFlags): Promise<number> {
+  if (flags.rules !== undefined && kind === undefined) {
+    throw new UsageError('--rules needs the kind of its rules: govctl scan rules secrets --rules FILE (or patterns)');
+  }
+  const kinds = kind === undefined ? (['secrets', 'patterns'] as const) : [kind];
+  const rows: Array<{ kind: 'secrets' | 'patterns'; id: string; severity: Severity; title: string }> = [];
+  for (const k of kinds) {
+    const { rules } = (await loadRules(k, { ...flags, disable: [] })) as { rules: Array<{ id: string; severity: Severity; title: string }> };
+    for (const rule of rules) rows.push({ kind: k, id: rule.id, severity: rule.severity, title: rule.title });
+  }
+  if (app.globals.output === 'json') app.printJson({ rules: rows });
+  else if (app.globals.quiet) app.print(rows.map((r) => r.id).join('\n'));
+  else app.print(renderTable(['KIND', 'ID', 'SEVERITY', 'TITLE'], rows.map((r) => [r.kind, r.id, r.severity, r.title]), app.style));
+  return ExitCode.ok;
 }

@@ -1,6 +1,6 @@
-import { Option, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import { action, type Registry } from '../command.js';
-import type { ScanFlags } from './scan-run.js';
+import type { ScanFlags, ScanRulesFlags } from './scan-run.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 
@@ -35,6 +35,8 @@ export function registerScan(program: Command, registry: Registry): void {
 Suppress one line with a "govctl:allow" comment on it. Findings show only the first 4 characters.
 Fingerprints (SARIF, baselines) are keyed: GOVCTL_FINGERPRINT_KEY, else .govctl/fingerprint-key
 in the scanned directory (created on first use; give CI the same key to match a baseline).
+The rule ids (for --disable): govctl scan rules secrets.
+
 Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 bad input or unreadable path, 130 interrupted.
 
 Examples:
@@ -47,6 +49,33 @@ Examples:
     .action(run('secrets'));
 
   addScanOptions(scan.command('patterns').description('find dangerous code in Python and JavaScript/TypeScript (eval, shell=True, unsafe yaml, SQL from strings, TLS off, ...)'))
-    .addHelpText('after', '\nSuppress one line with "govctl:allow" or "# nosec" / "// nosec" on it.\n\nExample:\n  govctl scan patterns src --fail-on medium')
+    .addHelpText('after', `
+Suppress one line with "govctl:allow" or "# nosec" / "// nosec" on it.
+The rule ids (for --disable): govctl scan rules patterns.
+
+Exit codes: 0 nothing at or above --fail-on, 1 findings, 2 bad input or unreadable path, 130 interrupted.
+
+Examples:
+  govctl scan patterns src --fail-on medium
+  govctl scan patterns . --disable python-eval-exec -o sarif > patterns.sarif`)
     .action(run('patterns'));
+
+  scan
+    .command('rules')
+    .description('list the rule ids (what --disable takes) with their severity and title')
+    .addArgument(new Argument('[kind]', 'only these rules (default: both)').choices(['secrets', 'patterns']))
+    .option('--rules <file>', 'include the rules of this file, as a scan with --rules would (needs the kind)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  govctl scan rules
+  govctl scan rules secrets -q                        # just the ids
+  govctl scan rules patterns --rules my-rules.json -o json`,
+    )
+    .action(
+      action(registry, async (kind: 'secrets' | 'patterns' | undefined, flags: ScanRulesFlags) =>
+        (await import('./scan-run.js')).scanRulesCommand(registry.app, kind, flags),
+      ),
+    );
 }

@@ -17,7 +17,8 @@ export function registerServe(program: Command, registry: Registry): void {
     .option('--headers-timeout <duration>', 'time to receive the request headers (408 after)', '10s')
     .option('--keep-alive-timeout <duration>', 'how long an idle keep-alive connection stays open', '72s')
     .option('--max-connections <n>', 'open connections at most; more are closed at once', '1024')
-    .addOption(new Option('--log-level <level>', 'server log level (JSON logs on stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+    .addOption(new Option('--log-level <level>', 'server log level (logs on stderr; info has one access line per request)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+    .addOption(new Option('--log-format <format>', 'log lines: human on a terminal, JSON otherwise (auto)').choices(['auto', 'pretty', 'json']).default('auto'))
     .addOption(new Option('--exit-with-stdin', 'stop when standard input closes (used by the embedded target)').hideHelp())
     .addHelpText(
       'after',
@@ -28,9 +29,15 @@ Lost the admin key? Stop the server and run govctl serve reset-admin-key --data-
 Stop with Ctrl-C or SIGTERM: in-flight requests finish and every acknowledged decision is
 committed before exit.
 
+Logs go to stderr: human lines when stderr is a terminal, JSON lines otherwise (--log-format),
+one access line per request at info (method, path without query, status, ms; never a header,
+body or key). The server speaks plain HTTP: bound to a non-loopback address it warns; put a
+TLS-terminating proxy in front.
+
 Examples:
   govctl serve                          # http://127.0.0.1:8080, data in ./.govctl/data
   govctl serve --port 0 -o json         # a free port; prints {"url": ...} on stdout
+  govctl serve --log-format json        # JSON log lines even on a terminal
   govctl serve --rate-limit 1000/1m --admin-key-file ./admin.key`,
     )
     .action(

@@ -198,7 +198,7 @@ export async function loadSecretRules(options: LoadSecretRulesOptions = {}): Pro
   if (unknown.length > 0) {
     throw new InvalidInputError(
       `unknown secret rule id${unknown.length > 1 ? 's' : ''} to disable: ${unknown.join(', ')}`,
-      { hint: 'see the rule ids in src/scan/rules/secrets.json or your --rules file' },
+      { hint: 'list the rule ids with: govctl scan rules secrets (add --rules FILE for yours)' },
     );
   }
   for (const id of disable) rules.delete(id);
