@@ -21,8 +21,10 @@ export function action<A extends unknown[]>(
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const output = registry.app.globals.output;
-    if (!outputs.includes(output)) {
-      throw new UsageError(`-o ${output} is not available for this command; use ${outputs.join(' or ')}`);
+    // wide is a table that is never cut to the terminal's width: wherever table goes, so does wide.
+    const accepted = outputs.includes('wide') ? outputs : outputs.flatMap((o): OutputFormat[] => (o === 'table' ? ['table', 'wide'] : [o]));
+    if (!accepted.includes(output)) {
+      throw new UsageError(`-o ${output} is not available for this command; use ${accepted.join(' or ')}`);
     }
     const code = await run(...args);
     registry.exit.code = code ?? ExitCode.ok;

@@ -9,6 +9,8 @@ export interface CliIO {
   stdinIsTTY: boolean;
   /** Live progress (a redrawn line) only goes to a terminal. */
   stderrIsTTY?: boolean;
+  /** Terminal width of stdout when it is a TTY that says so; tables are fitted to it. */
+  columns?: number;
 }
 
 export function processIO(): CliIO {
@@ -21,5 +23,6 @@ export function processIO(): CliIO {
     stdoutIsTTY: process.stdout.isTTY === true,
     stdinIsTTY: process.stdin.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
+    ...(process.stdout.isTTY === true && process.stdout.columns > 0 ? { columns: process.stdout.columns } : {}),
   };
 }

@@ -99,7 +99,7 @@ export async function getContextsCommand(app: CliApp): Promise<number> {
   } else if (rows.length === 0) {
     app.print('no contexts yet; create one with: govctl config set-context NAME --url URL');
   } else {
-    app.print(renderTable(['CURRENT', 'NAME', 'URL', 'ADMIN KEY'], rows.map((r) => [r.current ? '*' : '', r.name, r.url, r.admin_key]), app.style));
+    app.print(renderTable(['CURRENT', 'NAME', 'URL', 'ADMIN KEY'], rows.map((r) => [r.current ? '*' : '', r.name, r.url, r.admin_key]), app.style, { width: app.tableWidth }));
   }
   return ExitCode.ok;
 }

@@ -10,9 +10,12 @@ export function registerHealth(program: Command, registry: Registry): void {
     .addHelpText(
       'after',
       `
-Exit codes: 0 healthy, 1 degraded or failing, 3 unreachable, 4 admin key refused.
 With no --url, GOVCTL_URL or context (or with --embedded), it checks a freshly started embedded server.
-Exit 130 on Ctrl-C, 143 on SIGTERM.
+Shows the context and URL used. A refused admin key is a row of the table (still exit 4).
+-o json writes one document for every outcome, failures included: {"healthy": false, "error": {"code", "message"}, ...}.
+
+Exit codes: 0 healthy, 1 degraded or failing, 3 unreachable, 4 admin key refused,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 
 Examples:
   govctl health --url http://127.0.0.1:8080

@@ -1,5 +1,8 @@
-/** sarif is for commands that report findings (scan, audit, gate). */
-export type OutputFormat = 'table' | 'json' | 'sarif';
+/**
+ * sarif is for commands that report findings (scan, audit, gate). wide is a table that is never
+ * cut to the terminal's width.
+ */
+export type OutputFormat = 'table' | 'wide' | 'json' | 'sarif';
 
 /** Stable JSON for scripts: two-space indent, one trailing newline. */
 export function renderJson(value: unknown): string {
