@@ -183,4 +183,18 @@ describe('admin API: keys', () => {
     ];
     for (const answer of answers) expect(answer.headers['cache-control']).toBe('no-store');
   });
+
+  it('GET /keys says each key\'s status (extension): active, revoked (no successor) or rotated (replaced)', async () => {
+    const kept = await createKey(s.url, admin(), 'status-kept');
+    const revoked = await createKey(s.url, admin(), 'status-revoked');
+    const rotatedAway = await createKey(s.url, admin(), 'status-rotated');
+    expect((await call(s.url, 'DELETE', `/api/admin/keys/${keyIdOf(revoked)}`, { token: admin() })).status).toBe(200);
+    const rotation = await call(s.url, 'POST', `/api/admin/keys/${keyIdOf(rotatedAway)}/rotate`, { token: admin() });
+    expect(rotation.status).toBe(200);
+    expect(await findKey(keyIdOf(kept))).toMatchObject({ active: true, status: 'active' });
+    expect(await findKey(keyIdOf(revoked))).toMatchObject({ active: false, status: 'revoked' });
+    expect(await findKey(keyIdOf(rotatedAway))).toMatchObject({ active: false, status: 'rotated' });
+    expect(await findKey(rotation.body.key_id)).toMatchObject({ active: true, status: 'active', name: 'status-rotated' });
+    for (const key of await listKeys()) expect(['active', 'revoked', 'rotated']).toContain(key.status);
+  });
 });

@@ -149,4 +149,25 @@ describe('admin API: policies', () => {
     // Nothing was changed by the refused PATCHes.
     expect(await list()).toEqual(defaults.map((p) => ({ ...p, violations_count: expect.any(Number) })));
   });
+  it('a value must have its policy\'s shape: block_* take null or a boolean (422 naming the field)', async () => {
+    for (const key of ['block_personal_data', 'block_external_models']) {
+      for (const value of [{ foo: 1 }, 1, 'yes', [true], { enabled: true }]) {
+        const answer = await patch(key, { value });
+        expectFieldError(answer, 'body', 'value');
+        expect(JSON.stringify(answer.body.detail), JSON.stringify(value)).toContain(key);
+      }
+      for (const value of [null, true, false]) expect((await patch(key, { value })).status, JSON.stringify(value)).toBe(200);
+    }
+  });
+
+  it('max_risk_score takes {"max": integer >= 0} and nothing else (422 naming the field)', async () => {
+    expectFieldError(await patch('max_risk_score', { value: { max: 50, foo: 1 } }), 'body', 'value', 'foo');
+    expectFieldError(await patch('max_risk_score', { value: { foo: 1 } }), 'body', 'value', 'foo');
+    expectFieldError(await patch('max_risk_score', { value: { max: 1e20 } }), 'body', 'value', 'max');
+    expectFieldError(await patch('max_risk_score', { value: { max: true } }), 'body', 'value', 'max');
+    expectFieldError(await patch('max_risk_score', { value: true }), 'body', 'value');
+    for (const max of [0, 100, 121]) expect((await patch('max_risk_score', { value: { max } })).body).toMatchObject({ value: { max } });
+    // Refused values changed nothing; the last accepted one is in force.
+    expect((await list()).find((p) => p.key === 'max_risk_score')).toMatchObject({ value: { max: 121 } });
+  });
 });

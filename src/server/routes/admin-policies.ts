@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { policyValueProblem } from '../../core/policy-values.js';
 import { ServerErrors } from '../errors.js';
 import type { RouteContext } from './context.js';
 
@@ -31,20 +32,15 @@ function depthOf(value: unknown): number {
   return max;
 }
 
-/** Values that scoring reads must have the shape it reads; others are free-form but bounded. */
+/** A value must have its policy's own shape (scoring reads it); any value is bounded in depth. */
 function checkValue(key: string, value: unknown): void {
   if (depthOf(value) > MAX_VALUE_DEPTH) {
     throw ServerErrors.validation([
       { loc: ['body', 'value'], msg: `Value should be nested at most ${MAX_VALUE_DEPTH} levels deep`, type: 'too_deep' },
     ]);
   }
-  if (key !== 'max_risk_score') return;
-  const max = (value as { max?: unknown } | null)?.max;
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof max !== 'number' || !Number.isInteger(max) || max < 0) {
-    throw ServerErrors.validation([
-      { loc: ['body', 'value', 'max'], msg: 'max_risk_score needs {"max": <integer >= 0>}', type: 'value_error' },
-    ]);
-  }
+  const problem = policyValueProblem(key, value);
+  if (problem) throw ServerErrors.validation([{ loc: ['body', 'value', ...problem.path], msg: problem.message, type: problem.type }]);
 }
 
 export function adminPolicyRoutes(app: FastifyInstance, ctx: RouteContext): void {

@@ -15,7 +15,13 @@ export interface ApiKeyRow {
   created_at: string;
   last_used: string | null;
   requests_count: number;
+  deactivated_at: string | null;
+  /** The key that replaced this one when it was rotated; null when revoked (or active). */
+  replaced_by: string | null;
 }
+
+/** active; revoked (deactivated with no successor); rotated (replaced by a new key). */
+export type KeyStatus = 'active' | 'revoked' | 'rotated';
 
 export interface ApiKeyView {
   id: number;
@@ -24,6 +30,8 @@ export interface ApiKeyView {
   role: Role;
   customer_id: string;
   active: boolean;
+  /** An extension of the contract: tells a revoked key from a rotated one. */
+  status: KeyStatus;
   created_at: string;
   last_used: string | null;
   requests_count: number;
@@ -45,6 +53,7 @@ function toView(row: ApiKeyRow): ApiKeyView {
     role: row.role,
     customer_id: row.customer_id,
     active: row.active === 1,
+    status: row.active === 1 ? 'active' : row.replaced_by ? 'rotated' : 'revoked',
     created_at: row.created_at,
     last_used: row.last_used,
     requests_count: row.requests_count,
