@@ -10,6 +10,9 @@ import { fsyncDir, fsyncFile, fsyncPathSync, tempPathFor, writeFileDurable } fro
 import { migrate } from './store/database.js';
 import { MIGRATIONS, STATE_TABLES } from './store/schema.js';
 import type { ServerState } from './store/state.js';
+import { diffStates, type RestorePreview } from './restore-preview.js';
+
+export type { RestorePreview } from './restore-preview.js';
 
 export interface BackupInfo {
   id: string;
@@ -18,7 +21,14 @@ export interface BackupInfo {
   sha256: string;
   compressed: boolean;
   created_at: string;
+  /**
+   * An extension to the contract: "manual" (asked for) or "pre_restore" (the safety snapshot a
+   * restore takes of the state it replaces). Metadata written before it existed reads as manual.
+   */
+  kind: BackupKind;
 }
+
+export type BackupKind = 'manual' | 'pre_restore';
 
 export interface VerifyResult {
   id: string;
@@ -67,7 +77,9 @@ function validInfo(id: string, value: unknown): BackupInfo | undefined {
   if (typeof v['sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(v['sha256'])) return undefined;
   if (!Number.isSafeInteger(v['size_bytes']) || (v['size_bytes'] as number) < 0) return undefined;
   if (typeof v['created_at'] !== 'string') return undefined;
-  return { id, backup_file: v['backup_file'], size_bytes: v['size_bytes'] as number, sha256: v['sha256'], compressed, created_at: v['created_at'] };
+  const kind = v['kind'] === undefined ? 'manual' : v['kind'];
+  if (kind !== 'manual' && kind !== 'pre_restore') return undefined;
+  return { id, backup_file: v['backup_file'], size_bytes: v['size_bytes'] as number, sha256: v['sha256'], compressed, created_at: v['created_at'], kind };
 }
 
 function newBackupId(now: Date): string {
@@ -235,6 +247,29 @@ export class BackupManager {
     });
   }
 
+  /**
+   * What restoring `id` would change, changing nothing: the backup is verified and unpacked to a
+   * temp file like a restore's, then opened read-only and compared with the live state.
+   */
+  preview(id: string): Promise<RestorePreview | undefined> {
+    return this.exclusive(async () => {
+      const info = await this.get(id);
+      if (!info) return undefined;
+      const checked = await this.unpackChecked(info);
+      try {
+        if (!checked.result.ok) throw new BackupInvalidError(checked.result);
+        const source = new Database(checked.path, { readonly: true, fileMustExist: true });
+        try {
+          return { dry_run: true as const, id, ...diffStates(this.state.db, source, info.created_at) };
+        } finally {
+          source.close();
+        }
+      } finally {
+        await rmDatabaseFile(checked.path);
+      }
+    });
+  }
+
   /** Writes, fsyncs and registers a backup of the current state, synchronously; its id. */
   private snapshotForRestore(): string {
     const id = newBackupId(new Date());
@@ -250,7 +285,15 @@ export class BackupManager {
       const { sha256, size } = hashFileSync(temp);
       renameSync(temp, final);
       fsyncPathSync(this.dir);
-      const info: BackupInfo = { id, backup_file: file, size_bytes: size, sha256, compressed: false, created_at: new Date().toISOString() };
+      const info: BackupInfo = {
+        id,
+        backup_file: file,
+        size_bytes: size,
+        sha256,
+        compressed: false,
+        created_at: new Date().toISOString(),
+        kind: 'pre_restore',
+      };
       writeFileDurableSync(meta, this.dir, `${JSON.stringify(info, null, 2)}\n`);
       return id;
     } catch (err) {
@@ -306,6 +349,7 @@ export class BackupManager {
       sha256: hash.digest('hex'),
       compressed: compress,
       created_at: new Date().toISOString(),
+      kind: 'manual',
     };
     await writeFileDurable(join(this.dir, `${id}.json`), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
     return info;

@@ -210,7 +210,7 @@ describe('backups: round trip', () => {
     // The state of the backup, but bob, revoked since, stays revoked: revocations survive a restore.
     const restoredView = {
       ...atBackup,
-      keys: atBackup.keys.map((k) => (k.key_id === keyIdOf(bob) ? { ...k, active: false } : k)),
+      keys: atBackup.keys.map((k) => (k.key_id === keyIdOf(bob) ? { ...k, active: false, ...('status' in k ? { status: 'revoked' } : {}) } : k)),
     };
     expect(await stateView()).toEqual(restoredView);
 
@@ -483,5 +483,71 @@ describe('backups: delete and unknown ids', () => {
     expect((await readdir(srv.dataDir)).sort()).toEqual(expect.arrayContaining(['backups', 'govctl.db']));
     expect(await stateView()).toEqual(before);
     expect((await call(srv.url, 'GET', '/health')).status).toBe(200);
+  });
+});
+
+describe('backups: kind (an extension to the contract)', () => {
+  it('says manual for a backup asked for and pre_restore for the safety backup a restore takes; metadata without kind reads as manual', async () => {
+    const manual = await createBackup(true);
+    expect(manual.kind).toBe('manual');
+    const restored = await admin('POST', `/audit/backups/${manual.id}/restore`);
+    expect(restored.status, restored.text).toBe(200);
+    const list = (await admin('GET', '/audit/backups')).body.backups as BackupInfo[];
+    expect(Object.fromEntries(list.map((b) => [b.id, b.kind]))).toEqual({ [manual.id]: 'manual', [restored.body.pre_restore_backup]: 'pre_restore' });
+
+    // Metadata a govctl before this extension wrote has no kind: still listed, as manual.
+    const metaPath = join(backupsDir(), `${manual.id}.json`);
+    const { kind: _kind, ...old } = JSON.parse(await readFile(metaPath, 'utf8')) as BackupInfo;
+    await writeFile(metaPath, JSON.stringify(old));
+    expect(((await admin('GET', '/audit/backups')).body.backups as BackupInfo[]).find((b) => b.id === manual.id)?.kind).toBe('manual');
+    // An unknown kind is malformed metadata, like any other bad field: not listed.
+    await writeFile(metaPath, JSON.stringify({ ...old, kind: 'weird' }));
+    expect(await listIds()).toEqual([restored.body.pre_restore_backup]);
+  });
+});
+
+describe('backups: restore preview (an extension to the contract)', () => {
+  it('answers what a restore would change (keys, policies, log rows since the backup) and changes nothing', async () => {
+    const kept = await createKey(srv.url, srv.adminToken, 'kept');
+    const revokedLater = await createKey(srv.url, srv.adminToken, 'revoked-later');
+    await decisions(kept, 3, 1);
+    const info = await createBackup(true);
+
+    const added = await createKey(srv.url, srv.adminToken, 'added-after');
+    expect((await admin('DELETE', `/keys/${keyIdOf(revokedLater)}`)).status).toBe(200);
+    expect((await admin('PATCH', '/policies/block_external_models', { enabled: false })).status).toBe(200);
+    await decisions(kept, 4, 1);
+    const before = await stateView();
+    const backupsBefore = await listIds();
+
+    const answer = await admin('GET', `/audit/backups/${info.id}/restore-preview`);
+    expect(answer.status, answer.text).toBe(200);
+    const preview = answer.body;
+    expect(preview).toMatchObject({ dry_run: true, id: info.id });
+    // The key made after the backup would disappear; the one revoked since stays revoked (the ledger outlives a restore).
+    expect(preview.keys.would_disappear).toEqual([{ key_id: keyIdOf(added), name: 'added-after', role: 'user', status: 'active' }]);
+    expect(preview.keys.would_appear).toEqual([]);
+    expect(preview.keys.would_change).toEqual([]);
+    expect(preview.policies.would_change).toEqual([
+      expect.objectContaining({ key: 'block_external_models', enabled: true, changes: { enabled: { from: false, to: true } } }),
+    ]);
+    expect(preview.policies.would_appear).toEqual([]);
+    expect(preview.policies.would_disappear).toEqual([]);
+    expect(preview.usage_logs).toEqual({ current: before.logTotal, in_backup: before.logTotal - 4, written_since_backup: 4 });
+
+    expect(await stateView()).toEqual(before);
+    expect(await listIds()).toEqual(backupsBefore);
+    expect(await strayFiles()).toEqual([]);
+  });
+
+  it('404 for an unknown backup, 422 for one that fails verification', async () => {
+    expect((await admin('GET', '/audit/backups/20000101T000000Z-deadbeef/restore-preview')).status).toBe(404);
+    const info = await createBackup(false);
+    const file = join(backupsDir(), info.backup_file);
+    await truncate(file, 100);
+    const bad = await admin('GET', `/audit/backups/${info.id}/restore-preview`);
+    expect(bad.status).toBe(422);
+    expect(bad.body.detail).toContain('failed verification');
+    expect(await strayFiles()).toEqual([]);
   });
 });

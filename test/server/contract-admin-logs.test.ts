@@ -190,4 +190,23 @@ describe('admin API: usage logs', () => {
     expectFieldError(await logs('key_id='), 'query', 'key_id');
     expectFieldError(await logs('key_id=a&key_id=b'), 'query', 'key_id');
   });
+
+  it('filters by reason (an extension to the contract), alone and with the others', async () => {
+    const byReason = new Map<string, LogEntry[]>();
+    for (const entry of all) byReason.set(entry.reason, [...(byReason.get(entry.reason) ?? []), entry]);
+    // The sample has both: decisions with personal data and plain ones.
+    expect([...byReason.keys()].sort()).toEqual(['contains_personal_data', 'ok']);
+    for (const [reason, entries] of byReason) {
+      const answer = await logs(`reason=${reason}&page_size=100`);
+      expect(answer.status).toBe(200);
+      expect(answer.body.total).toBe(entries.length);
+      expect(answer.body.logs.map((l: LogEntry) => l.id)).toEqual(entries.map((l) => l.id));
+      const model = await logs(`reason=${reason}&model=model-a&page_size=100`);
+      expect(model.body.total).toBe(entries.filter((l) => l.model === 'model-a').length);
+    }
+    expect((await logs('reason=rate_limited')).body).toMatchObject({ logs: [], total: 0, total_pages: 0 });
+    for (const bad of ['reason=', 'reason=OK', `reason=${'x'.repeat(65)}`, 'reason=a%20b', "reason=ok'--", 'reason=ok&reason=x']) {
+      expectFieldError(await logs(bad), 'query', 'reason');
+    }
+  });
 });

@@ -1,12 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GovernanceClient, LogQuery } from '../../client/governance-client.js';
-import type { LogEntry } from '../../client/shapes.js';
+import { UnsupportedOperationError } from '../../client/http.js';
+import type { ApiKeyInfo, LogEntry } from '../../client/shapes.js';
 import { parseDuration } from '../../core/duration.js';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import type { CliApp } from '../app.js';
-import { renderTable, styled } from '../render/output.js';
+import { renderTable, styled, type Cell } from '../render/output.js';
 import { shortTime } from '../render/time.js';
+import { visible } from '../render/visible.js';
 import { adminClient } from './admin-client.js';
+import { resolveKey } from './keys-run.js';
 
 export interface LogsFlags {
   model?: string;
@@ -18,6 +21,9 @@ export interface LogsFlags {
   page: string;
   follow?: boolean;
   interval: string;
+  /** A key id or a unique key name. */
+  key?: string;
+  reason?: string;
 }
 
 const SERVER_MAX_PAGE = 100;
@@ -45,7 +51,31 @@ function filtersFrom(flags: LogsFlags): Filters {
     ...(flags.allowed ? { outcome: 'allowed' as const } : flags.blocked ? { outcome: 'blocked' as const } : {}),
     ...(flags.since !== undefined ? { since: parseWhen(flags.since, '--since') } : {}),
     ...(flags.until !== undefined ? { until: parseWhen(flags.until, '--until') } : {}),
+    ...(flags.reason !== undefined ? { reason: checkReason(flags.reason) } : {}),
   };
+}
+
+/** The shape govctl serve accepts for ?reason= (ok, external_model, …): a typo fails here, not as a 422. */
+function checkReason(reason: string): string {
+  if (!/^[a-z][a-z0-9_]{0,63}$/.test(reason)) {
+    throw new UsageError(`invalid --reason "${visible(reason)}": use a decision reason such as ok, external_model or contains_personal_data`);
+  }
+  return reason;
+}
+
+/**
+ * --key as a key id: an id is used as is, a name is looked up in the key list (it must name
+ * one key). A server whose key list cannot be read gets the text as an id.
+ */
+async function keyIdFor(client: GovernanceClient, ref: string): Promise<string> {
+  let keys: ApiKeyInfo[];
+  try {
+    keys = await client.listKeys();
+  } catch (err) {
+    if (err instanceof UnsupportedOperationError) return ref;
+    throw err;
+  }
+  return resolveKey(keys, ref).key_id ?? ref;
 }
 
 /**
@@ -68,12 +98,13 @@ async function fetchWindow(client: GovernanceClient, filters: Filters, offset: n
   return { logs: logs.slice(skip, skip + limit), total };
 }
 
-function table(app: CliApp, logs: LogEntry[]): string {
+const HEAD = ['TIME', 'ID', 'DECISION', 'MODEL', 'OPERATION', 'RISK', 'REASON', 'KEY', 'LATENCY'];
+
+function cells(app: CliApp, logs: LogEntry[]): Cell[][] {
   const s = app.style;
-  return renderTable(
-    ['TIME', 'DECISION', 'MODEL', 'OPERATION', 'RISK', 'REASON', 'KEY', 'LATENCY'],
-    logs.map((l) => [
+  return logs.map((l) => [
       shortTime(l.timestamp),
+      l.id,
       l.allowed === null ? null : styled(l.allowed ? s.green('allowed') : s.red('blocked')),
       l.model,
       l.operation,
@@ -81,17 +112,50 @@ function table(app: CliApp, logs: LogEntry[]): string {
       l.reason,
       l.api_key_name ?? l.key_id,
       l.latency_ms === null ? null : `${l.latency_ms.toFixed(1)} ms`,
-    ]),
-    s,
-  );
+    ]);
+}
+
+function table(app: CliApp, logs: LogEntry[]): string {
+  return renderTable(HEAD, cells(app, logs), app.style, { width: app.tableWidth });
+}
+
+/**
+ * The table of `logs --follow`: the header once, then rows as they arrive. Plain cells are
+ * padded to the widest seen so far, so later batches line up with earlier ones (until a longer
+ * value arrives).
+ */
+class FollowTable {
+  private readonly widths = HEAD.map((h) => h.length);
+  private printedHead = false;
+
+  constructor(private readonly app: CliApp) {}
+
+  render(logs: LogEntry[]): string {
+    const rows = cells(this.app, logs).map((row) =>
+      row.map((cell, i) => {
+        if (typeof cell !== 'string') return cell;
+        // Measured as the table will show it (control characters escaped); padded as sent.
+        const width = visible(cell).length;
+        this.widths[i] = Math.max(this.widths[i]!, width);
+        return cell + ' '.repeat(this.widths[i]! - width);
+      }),
+    );
+    const head = HEAD.map((h, i) => h.padEnd(this.widths[i]!));
+    const text = renderTable(head, rows, this.app.style, { width: this.app.tableWidth });
+    if (this.printedHead) return text.slice(text.indexOf('\n') + 1);
+    this.printedHead = true;
+    return text;
+  }
 }
 
 export async function logsCommand(app: CliApp, flags: LogsFlags): Promise<number> {
   const limit = positiveInt(flags.limit, '--limit');
   const page = positiveInt(flags.page, '--page');
-  const filters = filtersFrom(flags);
+  const filters: Filters = filtersFrom(flags);
   const intervalMs = parseDuration(flags.interval, '--interval');
-  const { client } = await adminClient(app);
+  // --follow runs until Ctrl-C: --timeout bounds each poll, not the whole command.
+  const { client } = await adminClient(app, 'admin', { wholeCommand: flags.follow !== true });
+  if (flags.key !== undefined) filters.keyId = await keyIdFor(client, flags.key);
 
   if (flags.follow) return follow(app, client, filters, limit, intervalMs);
 
@@ -99,7 +163,7 @@ export async function logsCommand(app: CliApp, flags: LogsFlags): Promise<number
   // The server's total, when it says one; pages are counted only from a known total.
   const totalPages = total === null ? null : Math.ceil(total / limit);
   if (app.json) {
-    app.printJson({ logs, total, page, limit, total_pages: totalPages });
+    app.printAdminJson(client.url, { logs, total, page, limit, total_pages: totalPages });
   } else if (logs.length === 0) {
     app.print(total === 0 || (total === null && page === 1) ? 'no log entries match' : `page ${page} is past the end (${total ?? 'an unknown number of'} entries)`);
   } else {
@@ -111,12 +175,14 @@ export async function logsCommand(app: CliApp, flags: LogsFlags): Promise<number
 
 /** Prints the newest `limit` entries, then new ones as they arrive, oldest first, until Ctrl-C. */
 async function follow(app: CliApp, client: GovernanceClient, filters: Filters, limit: number, intervalMs: number): Promise<number> {
+  const rendered = new FollowTable(app);
   const print = (entries: LogEntry[]) => {
     if (entries.length === 0) return;
     const oldestFirst = [...entries].reverse();
-    // One JSON object a line; control characters JSON leaves raw (DEL, C1, separators) escaped too.
+    // One JSON object a line (a stream: no context/url wrapper); control characters JSON leaves
+    // raw (DEL, C1, separators) escaped too.
     if (app.json) for (const e of oldestFirst) app.print(jsonLine(e));
-    else app.print(table(app, oldestFirst));
+    else app.print(rendered.render(oldestFirst));
   };
   const initial = (await fetchWindow(client, filters, 0, limit)).logs;
   print(initial);

@@ -54,6 +54,19 @@ export function adminBackupRoutes(app: FastifyInstance, ctx: RouteContext): void
     }
   });
 
+  // An extension to the contract: what a restore would change, changing nothing. A route of its
+  // own, not a flag on /restore: a server without it answers 404 instead of restoring for real.
+  app.get<IdParams>('/audit/backups/:id/restore-preview', async (request) => {
+    try {
+      const result = await backups.preview(request.params.id);
+      if (!result) throw notFound(request.params.id);
+      return result;
+    } catch (err) {
+      if (err instanceof BackupInvalidError) throw new HttpError(422, err.message, 'backup_invalid');
+      throw err;
+    }
+  });
+
   app.delete<IdParams>('/audit/backups/:id', async (request) => {
     if (!(await backups.delete(request.params.id))) throw notFound(request.params.id);
     return { status: 'deleted', id: request.params.id };

@@ -11,9 +11,13 @@ interface LogsQuerystring {
   since?: string;
   until?: string;
   key_id?: string;
+  reason?: string;
 }
 
-const PARAMS = ['page', 'page_size', 'model', 'operation', 'since', 'until', 'key_id'] as const;
+const PARAMS = ['page', 'page_size', 'model', 'operation', 'since', 'until', 'key_id', 'reason'] as const;
+
+/** A decision's reason: "ok" or a rule's reason, lower-case words joined by underscores. */
+const REASON = /^[a-z][a-z0-9_]{0,63}$/;
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
@@ -59,6 +63,10 @@ function parseQuery(query: LogsQuerystring): LogQuery {
   if (q.key_id !== undefined && (q.key_id.length < 1 || q.key_id.length > 100)) {
     errors.push({ loc: ['query', 'key_id'], msg: 'Input should be a key id of 1 to 100 characters', type: 'string_length' });
   }
+  // reason (an extension to the contract): only decisions with this reason, e.g. external_model.
+  if (q.reason !== undefined && !REASON.test(q.reason)) {
+    errors.push({ loc: ['query', 'reason'], msg: 'Input should be a reason such as ok or external_model (a-z, 0-9, _; up to 64)', type: 'string_pattern_mismatch' });
+  }
   if (errors.length > 0) throw ServerErrors.validation(errors);
   return {
     page,
@@ -68,6 +76,7 @@ function parseQuery(query: LogsQuerystring): LogQuery {
     ...(since !== undefined ? { since } : {}),
     ...(until !== undefined ? { until } : {}),
     ...(q.key_id !== undefined ? { keyId: q.key_id } : {}),
+    ...(q.reason !== undefined ? { reason: q.reason } : {}),
   };
 }
 

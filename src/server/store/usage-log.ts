@@ -38,6 +38,8 @@ export interface LogQuery {
   until?: string;
   /** Only this key's entries (an extension to the contract, for load's audit accounting). */
   keyId?: string;
+  /** Only decisions with this reason (an extension to the contract). */
+  reason?: string;
 }
 
 export interface LogPage {
@@ -90,6 +92,10 @@ export class UsageLogStore {
     if (q.keyId !== undefined) {
       where.push('key_id = @key_id');
       params['key_id'] = q.keyId;
+    }
+    if (q.reason !== undefined) {
+      where.push('reason = @reason');
+      params['reason'] = q.reason;
     }
     if (q.outcome !== undefined) where.push(`allowed = ${q.outcome === 'allowed' ? 1 : 0}`);
     if (q.since !== undefined) {
