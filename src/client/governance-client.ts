@@ -31,6 +31,8 @@ export interface LogQuery {
   until?: string;
   /** Only this key's entries: an extension of govctl serve; other servers may ignore it. */
   keyId?: string;
+  /** Only decisions with this reason: an extension of govctl serve; other servers may ignore it. */
+  reason?: string;
 }
 
 export interface VerifyResult {
@@ -226,6 +228,7 @@ export class GovernanceClient {
         since: query.since,
         until: query.until,
         key_id: query.keyId,
+        reason: query.reason,
       },
     });
     return this.normalise(operation, (out) => toLogPage(body, out));
@@ -258,6 +261,19 @@ export class GovernanceClient {
     const operation = op(`restoring backup ${id}`, 'POST', `${ADMIN}/audit/backups/${encodeURIComponent(id)}/restore`);
     const body = await this.admin(operation);
     return this.normalise(operation, (out) => ({ id, pre_restore_backup: readerFor(body, '$', out).get('pre_restore_backup', asString, 'string') }));
+  }
+
+  /**
+   * What restoring `id` would change (govctl serve's extension GET …/restore-preview), as the
+   * server said it; a server without it throws UnsupportedOperationError (its 404 or 405).
+   */
+  async previewRestore(id: string): Promise<Record<string, unknown>> {
+    const operation = op('a dry run of a restore', 'GET', `${ADMIN}/audit/backups/${encodeURIComponent(id)}/restore-preview`, 'collection');
+    const body = await this.admin(operation);
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new OperationFailedError(`the server answered a dry run of restoring backup ${id} with something other than a JSON object`);
+    }
+    return body as Record<string, unknown>;
   }
 
   async deleteBackup(id: string): Promise<void> {

@@ -4,7 +4,7 @@ import { AuthError, GovctlError, InvalidInputError, NotFoundError, OperationFail
 import { visible } from '../core/visible-text.js';
 import { ResponseTooLargeError, readLimited } from './body.js';
 import { Deadline, formatMs } from './deadline.js';
-import { NOT_HTTP, toUnreachable } from './network-errors.js';
+import { NOT_HTTP, TlsError, toUnreachable } from './network-errors.js';
 import { DEFAULT_RETRY, backoffMs, isIdempotent, isRetriableStatus, retryAfterMs, type RetryPolicy } from './retry.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -21,6 +21,41 @@ export interface HttpClientOptions extends ConnectionSettings {
   signal?: AbortSignal;
   /** Told of each retry, so the cli can say why it waits. */
   onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
+  /** Told of each HTTP request (each attempt of a retried one) once it is answered or failed: for --verbose. */
+  onTrace?: (trace: HttpTrace) => void;
+  /**
+   * Bounds every request of this client together, from its creation: a one-shot command that
+   * sends several requests (list, then revoke) ends within its --timeout, not N times it.
+   * Long-running work (load, chaos, logs --follow, downloads' bodies) does not set it.
+   */
+  wholeCommand?: boolean;
+}
+
+/** One request as a trace line may show it: never headers, bodies or credentials. */
+export interface HttpTrace {
+  method: string;
+  /** Without user info; query values whose name suggests a secret are replaced by "***". */
+  url: string;
+  /** The answer's status; undefined when none came. */
+  status?: number;
+  /** Why no answer came (a govctl error message), when none did. */
+  error?: string;
+  /** Time to the full body (to the headers for a download), in milliseconds. */
+  ms: number;
+}
+
+/** Query parameters never shown in a trace line, whatever the server calls them. */
+const SECRET_PARAM = /(key|token|secret|pass(word)?|auth(orization)?|sig(nature)?|credentials?)$/i;
+
+/** A request URL safe to print: no user info, and secret-looking query values masked. */
+export function traceableUrl(url: URL): string {
+  const shown = new URL(url.href);
+  shown.username = '';
+  shown.password = '';
+  for (const name of [...shown.searchParams.keys()]) {
+    if (SECRET_PARAM.test(name)) shown.searchParams.set(name, '***');
+  }
+  return shown.href;
 }
 
 export interface HttpResponse {
@@ -54,6 +89,8 @@ export class HttpClient {
   readonly timeoutMs: number;
   readonly maxBodyBytes: number;
   private readonly retryPolicy: RetryPolicy;
+  /** performance.now() when the command's --timeout runs out (wholeCommand), else undefined. */
+  private readonly commandEndsAt: number | undefined;
 
   constructor(private readonly options: HttpClientOptions) {
     const server = parseServerUrl(options.baseUrl);
@@ -63,6 +100,13 @@ export class HttpClient {
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.retryPolicy = { ...DEFAULT_RETRY, ...options.retry };
     this.agent = createDispatcher({ ...options, timeoutMs: this.timeoutMs });
+    this.commandEndsAt = options.wholeCommand ? performance.now() + this.timeoutMs : undefined;
+  }
+
+  /** One request's deadline: its own --timeout, or what is left of the command's. */
+  private deadline(): Deadline {
+    const left = this.commandEndsAt === undefined ? this.timeoutMs : Math.max(1, Math.ceil(this.commandEndsAt - performance.now()));
+    return new Deadline(Math.min(this.timeoutMs, left), this.options.signal);
   }
 
   get host(): string {
@@ -71,13 +115,20 @@ export class HttpClient {
 
   /** A request whose whole body is read (at most maxBodyBytes) within the timeout, retries included. */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<HttpResponse> {
-    const deadline = new Deadline(this.timeoutMs, this.options.signal);
+    const deadline = this.deadline();
     try {
       return await this.withRetries(method, options, deadline, async () => {
         const started = performance.now();
-        const response = await this.send(method, path, options, deadline.signal);
-        const text = await this.readBody(response, method, path);
-        return { status: response.statusCode, headers: response.headers, body: parseBody(text), text, ms: performance.now() - started };
+        try {
+          const response = await this.send(method, path, options, deadline.signal);
+          const text = await this.readBody(response, method, path);
+          const ms = performance.now() - started;
+          this.trace(method, path, options, started, { status: response.statusCode });
+          return { status: response.statusCode, headers: response.headers, body: parseBody(text), text, ms };
+        } catch (err) {
+          this.trace(method, path, options, started, { error: messageOf(this.mapNetworkError(err, deadline)) });
+          throw err;
+        }
       });
     } finally {
       deadline.clear();
@@ -96,11 +147,17 @@ export class HttpClient {
     options: RequestOptions,
     consume: (response: Dispatcher.ResponseData) => Promise<T>,
   ): Promise<{ ok: true; value: T } | { ok: false; response: HttpResponse }> {
-    const deadline = new Deadline(this.timeoutMs, this.options.signal);
+    const deadline = this.deadline();
     const started = performance.now();
     let response: Dispatcher.ResponseData;
     try {
-      response = await this.send(method, path, options, deadline.signal);
+      try {
+        response = await this.send(method, path, options, deadline.signal);
+      } catch (err) {
+        this.trace(method, path, options, started, { error: messageOf(this.mapNetworkError(err, deadline)) });
+        throw err;
+      }
+      this.trace(method, path, options, started, { status: response.statusCode });
       if (response.statusCode < 200 || response.statusCode >= 300) {
         const text = await this.readBody(response, method, path);
         return {
@@ -131,6 +188,11 @@ export class HttpClient {
       if (value !== undefined) url.searchParams.set(name, String(value));
     }
     return url;
+  }
+
+  private trace(method: string, path: string, options: RequestOptions, started: number, outcome: { status: number } | { error: string }): void {
+    if (this.options.onTrace === undefined) return;
+    this.options.onTrace({ method, url: traceableUrl(this.url(path, options.query)), ...outcome, ms: performance.now() - started });
   }
 
   private headers(options: RequestOptions): Record<string, string> {
@@ -164,8 +226,10 @@ export class HttpClient {
 
   private timedOut(deadline: Deadline, last?: string): UnreachableError {
     const why = last === undefined ? '' : ` (last attempt: ${last})`;
-    return new UnreachableError(this.host, `timed out: no complete answer within ${formatMs(deadline.ms)}${why}`, {
-      hint: '--timeout bounds the whole request, reading the answer and retries included',
+    const whole = this.commandEndsAt !== undefined && deadline.ms < this.timeoutMs;
+    const within = whole ? `the command's --timeout of ${formatMs(this.timeoutMs)}` : formatMs(deadline.ms);
+    return new UnreachableError(this.host, `timed out: no complete answer within ${within}${why}`, {
+      hint: '--timeout bounds the whole command: each request, reading the answers and retries included',
     });
   }
 
@@ -211,8 +275,12 @@ export class HttpClient {
 
 /** Refused, reset and timed-out connections may pass; DNS, TLS and non-HTTP answers will not. */
 function isTransient(err: unknown): boolean {
-  if (!(err instanceof GovctlError) || err.code !== 'GOVCTL_UNREACHABLE') return false;
-  return !/DNS lookup failed|TLS error|timed out: no complete answer/.test(err.message) && !err.message.includes(NOT_HTTP);
+  if (!(err instanceof GovctlError) || err.code !== 'GOVCTL_UNREACHABLE' || err instanceof TlsError) return false;
+  return !/DNS lookup failed|timed out: no complete answer/.test(err.message) && !err.message.includes(NOT_HTTP);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function parseBody(text: string): unknown {

@@ -1,16 +1,17 @@
-import { UnreachableError } from '../core/errors.js';
+import { UnreachableError, type GovctlErrorOptions } from '../core/errors.js';
+import { describeTlsFailure } from './tls-errors.js';
 
-const TLS_CODES = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-  'EPROTO',
-]);
+/**
+ * A failed TLS handshake or certificate check (exit 3, like any unreachable server), said in
+ * one plain line of its own: "certificate for HOST not trusted ...", not "cannot reach HOST".
+ * Never worth a retry.
+ */
+export class TlsError extends UnreachableError {
+  constructor(host: string, message: string, options?: GovctlErrorOptions) {
+    super(host, message, options);
+    this.message = message;
+  }
+}
 
 /** The cause of a port that answered, but not in HTTP (an SSH banner, a database, garbage). */
 export const NOT_HTTP = 'not an HTTP server (the answer is not HTTP/1.1)';
@@ -37,13 +38,12 @@ export function describeNetworkFailure(err: unknown, timeoutMs: number): string 
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return 'connection reset by the server';
   if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return 'the server closed the connection before the whole body arrived';
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable';
-  if (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL')) {
-    return `TLS error ${code}: ${(err as Error).message || (err as { cause?: Error }).cause?.message || ''}`.trim();
-  }
   return undefined;
 }
 
 export function toUnreachable(err: unknown, host: string, timeoutMs: number): UnreachableError | undefined {
+  const tls = describeTlsFailure(err, host);
+  if (tls !== undefined) return new TlsError(host, tls, { cause: err });
   const cause = describeNetworkFailure(err, timeoutMs);
   return cause === undefined ? undefined : new UnreachableError(host, cause, { cause: err });
 }

@@ -16,6 +16,10 @@ export interface ApiKeyInfo {
   created_at: string | null;
   last_used: string | null;
   requests_count: number | null;
+  /** Extensions some servers send (the reference server does); present only when sent. */
+  customer_id?: string | null;
+  /** "active", "revoked" or "rotated" (reference-server extension). */
+  status?: string | null;
 }
 
 export interface CreatedKey extends ApiKeyInfo {
@@ -63,6 +67,8 @@ export interface BackupInfo {
   sha256: string | null;
   compressed: boolean | null;
   created_at: string | null;
+  /** govctl serve's extension: "manual" or "pre_restore" (a restore's safety backup); null when the server does not say. */
+  kind: string | null;
 }
 
 /** Ids may be numbers or strings on field servers; either is kept as the server sent it. */
@@ -112,6 +118,8 @@ export function toApiKey(raw: unknown, path = '$', out: Deviation[] = []): ApiKe
     created_at: r.get('created_at', asString, 'string (ISO 8601)', { aliases: ['created'] }),
     last_used: r.get('last_used', asString, 'string (ISO 8601) or null', { aliases: ['last_used_at'], nullable: true }),
     requests_count: r.get('requests_count', asNumber, 'integer', { aliases: ['request_count', 'usage_count'] }),
+    ...('customer_id' in r.source ? { customer_id: r.get('customer_id', asString, 'string or null', { nullable: true }) } : {}),
+    ...('status' in r.source ? { status: r.get('status', asString, 'string', { nullable: true }) } : {}),
   };
 }
 
@@ -170,5 +178,6 @@ export function toBackup(raw: unknown, path = '$', out: Deviation[] = []): Backu
     sha256: r.get('sha256', asString, 'string (hex SHA-256)', { aliases: ['checksum'] }),
     compressed: r.get('compressed', asBoolean, 'boolean'),
     created_at: r.get('created_at', asString, 'string (ISO 8601)', { aliases: ['timestamp'] }),
+    kind: r.get('kind', asString, 'string', { optional: true, nullable: true }),
   };
 }

@@ -15,6 +15,7 @@ import { requireKey } from './auth.js';
 import { BackupManager } from './backups.js';
 import { HttpError, ServerErrors } from './errors.js';
 import { HealthProbe } from './health-probe.js';
+import { logAccess, prettyStream, type LogFormat } from './logging.js';
 import { ServerMetrics } from './metrics.js';
 import { RateLimiter, type RateLimitClock } from './rate-limit.js';
 import { adminBackupRoutes } from './routes/admin-backups.js';
@@ -40,6 +41,10 @@ export interface ServerOptions {
   corsOrigins?: string[];
   /** Fastify/pino logger options; false for silence. */
   logger?: FastifyServerOptions['logger'];
+  /** "pretty": human lines (for a terminal) written to the logger's `stream` (required); default "json" lines. */
+  logFormat?: LogFormat;
+  /** Colour in pretty lines. */
+  logColor?: boolean;
   /**
    * Token to install as the first admin key when the data dir has none (a first start). A
    * function is called only then, so a key file is never read or generated for an initialised
@@ -103,6 +108,8 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
   const badBootstrap = () => new BootstrapTokenError('the bootstrap admin key must have the form <uuid-v4>.<43-character base64url secret>');
   if (typeof options.bootstrapAdminToken === 'string' && !isWellFormedApiToken(options.bootstrapAdminToken)) throw badBootstrap();
   const limits = connectionLimits(options.limits);
+  // Before the state opens: nothing to close if the pretty printer cannot load.
+  const logger = options.logger ? await loggerOptions(options) : undefined;
   // Metrics read the key count from the state; the state's writer counts commits into metrics.
   const metrics = new ServerMetrics(() => state.keys.countActive());
   const state = new ServerState(options.dataDir, options.sync ?? 'full', {
@@ -142,7 +149,7 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
 
   const app = Fastify({
     // Redaction is a second line of defence: no code path logs headers or bodies.
-    logger: options.logger ? { ...(options.logger === true ? {} : options.logger), redact: ['req.headers.authorization', 'headers.authorization', 'body'] } : false,
+    logger: logger ? { ...logger, redact: ['req.headers.authorization', 'headers.authorization', 'body'] } : false,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
@@ -195,17 +202,10 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
     done(null, payload);
   });
 
-  const accessLog = app.log.level === 'debug' || app.log.level === 'trace';
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime);
-    // Access log at debug only: route pattern and key id, never a header, body or secret.
-    if (accessLog) {
-      request.log.debug(
-        { method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, key_id: request.apiKey?.keyId },
-        'request',
-      );
-    }
+    logAccess(request, reply, route);
     done();
   });
 
@@ -257,6 +257,15 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
       state.close();
     },
   };
+}
+
+/** The caller's logger options, its stream turned into human lines when asked for "pretty". */
+async function loggerOptions(options: ServerOptions): Promise<Exclude<FastifyServerOptions['logger'], boolean | undefined>> {
+  const given = options.logger === true || !options.logger ? {} : options.logger;
+  // Pretty lines need the caller's stream (the server never picks a process stream itself).
+  const destination = (given as { stream?: NodeJS.WritableStream }).stream;
+  if (options.logFormat !== 'pretty' || destination === undefined) return given;
+  return { ...given, stream: await prettyStream(destination, options.logColor === true) };
 }
 
 function connectionLimits(given: Partial<ConnectionLimits> = {}): ConnectionLimits {

@@ -6,7 +6,9 @@ import { ExitCode, InvalidInputError, OperationFailedError, UsageError } from '.
 import { parsePositiveDuration, parseRate } from '../../core/duration.js';
 import { DataDirInUseError, NoServerStateError, resetAdminKey } from '../../server/admin-reset.js';
 import { BootstrapTokenError, buildServer, type ConnectionLimits, type GovernanceServer } from '../../server/app.js';
+import { isLoopback } from '../../server/logging.js';
 import type { CliApp } from '../app.js';
+import { useColor } from '../render/style.js';
 
 export interface ServeFlags {
   host: string;
@@ -17,6 +19,7 @@ export interface ServeFlags {
   corsOrigin?: string[];
   adminKeyFile?: string;
   logLevel: string;
+  logFormat?: 'auto' | 'pretty' | 'json';
   requestTimeout: string;
   headersTimeout: string;
   keepAliveTimeout: string;
@@ -92,6 +95,7 @@ export async function serveCommand(app: CliApp, flags: ServeFlags): Promise<numb
       ...(flags.corsOrigin ? { corsOrigins: flags.corsOrigin } : {}),
       bootstrapAdminToken: bootstrap,
       logger: flags.logLevel === 'silent' ? false : { level: flags.logLevel, stream: app.io.stderr },
+      ...logFormat(app, flags),
     });
   } catch (err) {
     if (err instanceof BootstrapTokenError) throw new InvalidInputError(`bootstrap admin key: ${err.message}`);
@@ -129,6 +133,10 @@ export async function serveCommand(app: CliApp, flags: ServeFlags): Promise<numb
   // One line, so a parent process can read it as soon as it arrives.
   if (app.json) app.print(JSON.stringify({ url, pid: process.pid, data_dir: dataDir }));
   else app.print(`govctl serve: listening on ${url} (data: ${dataDir})`);
+  const bound = new URL(url).hostname;
+  if (!isLoopback(bound)) {
+    app.warn(`listening on ${new URL(url).host} without TLS: put a TLS-terminating proxy in front, or bind 127.0.0.1`);
+  }
   if (server.generatedAdminToken) {
     showGeneratedKey();
   } else if (generatedInto) {
@@ -139,6 +147,13 @@ export async function serveCommand(app: CliApp, flags: ServeFlags): Promise<numb
   app.info('govctl serve: stopping (finishing in-flight requests, committing the audit log)');
   await server.close();
   return ExitCode.ok;
+}
+
+/** Human log lines on a terminal (coloured as the cli's own output would be), JSON lines otherwise. */
+function logFormat(app: CliApp, flags: ServeFlags): { logFormat: 'pretty' | 'json'; logColor: boolean } {
+  const tty = app.io.stderrIsTTY === true;
+  const format = flags.logFormat === 'pretty' || flags.logFormat === 'json' ? flags.logFormat : tty ? 'pretty' : 'json';
+  return { logFormat: format, logColor: format === 'pretty' && useColor(tty, app.io.env, app.globals.color) };
 }
 
 /** Resolves on Ctrl-C / SIGTERM, or when stdin closes under --exit-with-stdin. */

@@ -2,6 +2,7 @@ import net, { type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls, { type TLSSocket } from 'node:tls';
 import type { ErrorClass, HttpConnection, HttpTargetOptions, RawResponse, ResponseCallback } from '../types.js';
+import { describeTlsFailure } from '../../client/tls-errors.js';
 import { isHeadRequest } from './request-bytes.js';
 import { NEED_MORE, PARSE_ERROR, ResponseParser } from './response-parser.js';
 
@@ -46,6 +47,8 @@ class Connection implements LeanHttpConnection {
 
   private readonly secure: boolean;
   private readonly host: string;
+  /** host:port as the URL gives it, for error lines. */
+  private readonly display: string;
   private readonly port: number;
   private readonly timeoutMs: number;
   private readonly tlsOptions: tls.ConnectionOptions | undefined;
@@ -79,6 +82,7 @@ class Connection implements LeanHttpConnection {
     // URL keeps IPv6 literals in brackets; sockets want them bare.
     this.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.port = url.port === '' ? (this.secure ? 443 : 80) : Number(url.port);
+    this.display = url.host;
     this.timeoutMs = options.timeoutMs;
     this.tlsOptions = this.secure
       ? {
@@ -187,7 +191,8 @@ class Connection implements LeanHttpConnection {
   /** The socket ended, closed or failed. Only the first report of the current socket counts. */
   private onGone(socket: Socket, err: NodeJS.ErrnoException | undefined): void {
     if (socket !== this.socket) return;
-    if (err !== undefined) this.lastError = err.message;
+    // TLS failures in plain words, never OpenSSL's internal strings (they reach chaos/load reports).
+    if (err !== undefined) this.lastError = (this.secure ? describeTlsFailure(err, this.display) : undefined) ?? err.message;
     this.dropSocket();
     if (this.callback === null) return; // idle close: the next request reconnects
     const parser = this.parser;
