@@ -4,6 +4,7 @@ import type { ResolvedConnection } from '../config/resolve.js';
 import { redactCredentials } from '../core/url-credentials.js';
 import { UsageError } from '../core/errors.js';
 import type { GovernanceClient } from '../client/governance-client.js';
+import type { HttpTrace } from '../client/http.js';
 import type { Target } from '../target/resolve.js';
 import type { CliIO } from './io.js';
 import { renderJson, type OutputFormat } from './render/json.js';
@@ -55,8 +56,8 @@ export class CliApp {
   get globals(): GlobalOptions {
     const opts = this.program.opts<Partial<GlobalOptions>>();
     const output = opts.output ?? 'table';
-    if (output !== 'table' && output !== 'json' && output !== 'sarif') {
-      throw new UsageError(`invalid --output "${String(output)}": use table, json or sarif`);
+    if (output !== 'table' && output !== 'wide' && output !== 'json' && output !== 'sarif') {
+      throw new UsageError(`invalid --output "${String(output)}": use table, wide, json or sarif`);
     }
     return {
       ...(opts.url !== undefined ? { url: opts.url } : {}),
@@ -81,6 +82,17 @@ export class CliApp {
     return this.globals.output === 'json';
   }
 
+  /**
+   * The width tables are cut to (with `…`): the terminal's, for `-o table` on a TTY of known
+   * width; undefined (never cut) for `-o wide`, pipes and files.
+   * Tables pass it on: renderTable(head, rows, app.style, { width: app.tableWidth }).
+   */
+  get tableWidth(): number | undefined {
+    const columns = this.io.columns;
+    if (this.globals.output !== 'table' || !this.io.stdoutIsTTY || columns === undefined || columns <= 0) return undefined;
+    return columns;
+  }
+
   /** A result on stdout. */
   print(text: string): void {
     this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -89,6 +101,18 @@ export class CliApp {
   printJson(value: unknown): void {
     this.io.stdout.write(renderJson(value));
   }
+
+  /**
+   * JSON of an admin command: which context and server it used, then its result. A list comes
+   * wrapped under `listName` ({"context", "url", "keys": [...]}), as servers in the field wrap theirs.
+   */
+  printAdminJson(url: string, value: object, listName = 'items'): void {
+    const body = Array.isArray(value) ? { [listName]: value } : value;
+    this.printJson({ context: this.contextName ?? null, url, ...body });
+  }
+
+  /** The context the connection came from, once connection() ran (undefined: flags or environment only). */
+  contextName: string | undefined;
 
   /** Progress and notes on stderr, silenced by --quiet. */
   info(text: string): void {
@@ -170,6 +194,7 @@ export class CliApp {
       this.io.env,
       config,
     );
+    this.contextName = connection.contextName;
     const withheld = connection.withheldKey;
     if (withheld) {
       const { withoutCredentials } = await import('../core/url-credentials.js');
@@ -210,7 +235,11 @@ export class CliApp {
    * A client for the target, closed at the end. `purpose` "admin" needs a configured server
    * (or --embedded, and then notes that what it changes is thrown away with the server).
    */
-  async client(purpose: 'read' | 'admin' = 'read', serveArgs?: string[]): Promise<{ client: GovernanceClient; target: Target }> {
+  async client(
+    purpose: 'read' | 'admin' = 'read',
+    serveArgs?: string[],
+    options: { wholeCommand?: boolean } = {},
+  ): Promise<{ client: GovernanceClient; target: Target }> {
     const g = this.globals;
     const connection = await this.connection();
     if (purpose === 'admin' && connection.url === undefined && !g.embedded) {
@@ -225,7 +254,7 @@ export class CliApp {
     if (purpose === 'admin' && target.kind === 'embedded') {
       this.info('note: the embedded server is temporary; what this command changes is discarded when it exits');
     }
-    const client = await this.clientFor(target, { settings, signal: this.signal });
+    const client = await this.clientFor(target, { settings, signal: this.signal, wholeCommand: options.wholeCommand === true });
     return { client, target };
   }
 
@@ -233,7 +262,7 @@ export class CliApp {
    * A client for `target`, closed at the end. Without `signal`, its requests outlive Ctrl-C:
    * for the cleanup work that must still happen then (revoking the keys a run created).
    */
-  async clientFor(target: Target, options: { signal?: AbortSignal; settings?: ClientSettings } = {}): Promise<GovernanceClient> {
+  async clientFor(target: Target, options: { signal?: AbortSignal; settings?: ClientSettings; wholeCommand?: boolean } = {}): Promise<GovernanceClient> {
     const { GovernanceClient } = await import('../client/governance-client.js');
     const settings = options.settings ?? (await this.clientSettings());
     const client = new GovernanceClient({
@@ -241,9 +270,14 @@ export class CliApp {
       timeoutMs: settings.timeoutMs,
       insecure: this.globals.insecure,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.wholeCommand ? { wholeCommand: true } : {}),
       ...(settings.caCert !== undefined ? { caCert: settings.caCert } : {}),
       ...(target.adminKey !== undefined ? { adminKey: target.adminKey } : {}),
       onRetry: ({ attempt, delayMs, reason }) => this.info(`retrying (${attempt}) in ${delayMs} ms: ${reason}`),
+      // --verbose: one line per HTTP request (method, URL, status, time); never headers or bodies.
+      ...(this.globals.verbose
+        ? { onTrace: (t: HttpTrace) => this.io.stderr.write(`${printable(`http: ${t.method} ${t.url} -> ${t.status ?? `failed: ${t.error ?? 'no answer'}`} (${t.ms.toFixed(1)} ms)`)}\n`) }
+        : {}),
     });
     this.onCleanup(() => client.close());
     return client;

@@ -50,23 +50,25 @@ describe('admin commands against the reference server', { timeout: 120_000 }, ()
     expect(check.status).toBe(200);
 
     const created = await json(['keys', 'create', '--name', 'ci', '--role', 'admin']);
-    expect(created).toMatchObject({ name: 'ci', role: 'admin' });
-    expect(Object.keys(created).sort()).toEqual(['api_key', 'created_at', 'key_id', 'name', 'role']);
+    expect(created).toMatchObject({ context: null, url: server.url, name: 'ci', role: 'admin' });
+    expect(Object.keys(created).sort()).toEqual(['api_key', 'context', 'created_at', 'key_id', 'name', 'role', 'url']);
     tokens.push(created.api_key);
   });
 
   it('lists keys as a table and as JSON, never with a secret', async () => {
     const table = await run(['keys', 'list']);
     expect(table.exitCode).toBe(0);
-    expect(table.stdout).toMatch(/^NAME\s+KEY ID\s+ROLE\s+ACTIVE\s+CREATED\s+LAST USED\s+REQUESTS$/m);
+    expect(table.stdout).toMatch(/^NAME\s+KEY ID\s+ROLE\s+STATUS\s+CUSTOMER\s+CREATED\s+LAST USED\s+REQUESTS$/m);
     expect(table.stdout).toContain('billing');
-    const keys = await json(['keys', 'list']);
+    const listed = await json(['keys', 'list']);
+    expect(listed).toMatchObject({ context: null, url: server.url });
+    const keys = listed.keys;
     expect(keys.map((k: { name: string }) => k.name)).toEqual(['bootstrap-admin', 'billing', 'ci']);
     for (const key of keys) expect(key).not.toHaveProperty('api_key');
   });
 
   it('rotates: the old token is refused (403), the new one works; revoke refuses the token', async () => {
-    const keys = await json(['keys', 'list']);
+    const keys = (await json(['keys', 'list'])).keys;
     const billing = keys.find((k: { name: string }) => k.name === 'billing');
     const oldToken = tokens[0]!;
 
@@ -92,15 +94,15 @@ describe('admin commands against the reference server', { timeout: 120_000 }, ()
     expect(again.exitCode).toBe(0);
     expect(again.stdout).toContain('already inactive');
 
-    const active = await json(['keys', 'list']);
-    const all = await json(['keys', 'list', '--all']);
+    const active = (await json(['keys', 'list'])).keys;
+    const all = (await json(['keys', 'list', '--all'])).keys;
     expect(all.length - active.length).toBe(2);
   });
 
   it('reports an unknown key id as not found (exit 5)', async () => {
     const result = await run(['keys', 'revoke', '00000000-0000-4000-8000-000000000000', '--yes']);
     expect(result.exitCode).toBe(5);
-    expect(result.stderr).toContain('no API key with id 00000000-0000-4000-8000-000000000000');
+    expect(result.stderr).toContain('no API key with id or name "00000000-0000-4000-8000-000000000000"');
   });
 
   it('changes the next decision through a policy', async () => {
@@ -119,7 +121,8 @@ describe('admin commands against the reference server', { timeout: 120_000 }, ()
     const policy = await json(['policies', 'get', 'max_risk_score']);
     expect(policy).toMatchObject({ key: 'max_risk_score', enabled: true, value: { max: 71 } });
     const list = await run(['policies', 'list']);
-    expect(list.stdout).toMatch(/^max_risk_score\s+yes\s+\{"max":71\}/m);
+    expect(list.stdout).toMatch(/^max_risk_score\s+yes\s+max=71\s/m);
+    expect(list.stdout).not.toContain('{');
 
     const bad = await run(['policies', 'set', 'max_risk_score', '--value', '{max: 1}']);
     expect(bad.exitCode).toBe(2);
@@ -138,7 +141,7 @@ describe('admin commands against the reference server', { timeout: 120_000 }, ()
       await call(server.url, 'POST', '/v1/check', { token, body: { model: 'log-model', operation: `op-${i}`, metadata: { is_external_model: i % 2 === 0 } } });
     }
     const page = await json(['logs', '--model', 'log-model', '--limit', '2']);
-    expect(page).toMatchObject({ total: 5, page: 1, limit: 2, total_pages: 3 });
+    expect(page).toMatchObject({ context: null, url: server.url, total: 5, page: 1, limit: 2, total_pages: 3 });
     expect(page.logs.map((l: { operation: string }) => l.operation)).toEqual(['op-4', 'op-3']);
     const third = await json(['logs', '--model', 'log-model', '--limit', '2', '--page', '3']);
     expect(third.logs.map((l: { operation: string }) => l.operation)).toEqual(['op-0']);
@@ -147,7 +150,7 @@ describe('admin commands against the reference server', { timeout: 120_000 }, ()
     const allowed = await json(['logs', '--model', 'log-model', '--allowed', '--until', '2999-01-01T00:00:00Z']);
     expect(allowed.total).toBe(5);
     const table = await run(['logs', '--model', 'log-model']);
-    expect(table.stdout).toMatch(/^TIME\s+DECISION\s+MODEL/m);
+    expect(table.stdout).toMatch(/^TIME\s+ID\s+DECISION\s+MODEL/m);
     const bad = await run(['logs', '--since', 'yesterday']);
     expect(bad.exitCode).toBe(2);
     const both = await run(['logs', '--allowed', '--blocked']);
@@ -160,7 +163,8 @@ describe('admin commands against the reference server', { timeout: 120_000 }, ()
     const plain = await json(['backups', 'create', '--no-compress']);
     expect(plain).toMatchObject({ compressed: false });
     const list = await json(['backups', 'list']);
-    expect(list.map((b: { id: string }) => b.id)).toEqual(expect.arrayContaining([created.id, plain.id]));
+    expect(list).toMatchObject({ context: null, url: server.url });
+    expect(list.backups.map((b: { id: string }) => b.id)).toEqual(expect.arrayContaining([created.id, plain.id]));
 
     expect((await json(['backups', 'verify', created.id])).ok).toBe(true);
 
@@ -171,21 +175,22 @@ describe('admin commands against the reference server', { timeout: 120_000 }, ()
     const exists = await run(['backups', 'download', created.id, '--out', dest]);
     expect(exists.exitCode).toBe(2);
 
-    const before = await json(['keys', 'list', '--all']);
+    const before = (await json(['keys', 'list', '--all'])).keys;
     tokens.push((await json(['keys', 'create', '--name', 'after-backup'])).api_key);
     const noYes = await run(['backups', 'restore', created.id]);
     expect(noYes.exitCode).toBe(2);
     const restored = await json(['backups', 'restore', created.id, '--yes']);
     expect(restored).toMatchObject({ status: 'restored', id: created.id });
     expect(restored.pre_restore_backup).toEqual(expect.any(String));
-    const after = await json(['keys', 'list', '--all']);
+    const after = (await json(['keys', 'list', '--all'])).keys;
     expect(after.map((k: { key_id: string }) => k.key_id)).toEqual(before.map((k: { key_id: string }) => k.key_id));
 
-    const dry = await json(['backups', 'prune', '--keep-last', '1', '--dry-run']);
-    expect(dry.would_delete).toHaveLength((await json(['backups', 'list'])).length - 1);
-    const pruned = await json(['backups', 'prune', '--keep-last', '1', '--yes']);
+    // --include-safety: the restore's pre-restore backup is pruned like the others.
+    const dry = await json(['backups', 'prune', '--keep-last', '1', '--include-safety', '--dry-run']);
+    expect(dry.would_delete).toHaveLength((await json(['backups', 'list'])).backups.length - 1);
+    const pruned = await json(['backups', 'prune', '--keep-last', '1', '--include-safety', '--yes']);
     expect(pruned.kept).toBe(1);
-    expect(await json(['backups', 'list'])).toHaveLength(1);
+    expect((await json(['backups', 'list'])).backups).toHaveLength(1);
   });
 
   it('rejects a tampered backup download and leaves no file behind', async () => {

@@ -36,7 +36,7 @@ describe('servers in the field: absent stays absent, deviations are reported', {
   it('keys list: missing fields are null in JSON and - in the table, never "?", "user" or inactive', async () => {
     const json = await run(sparse, ['keys', 'list', '-o', 'json', '--verbose']);
     expect(json.exitCode).toBe(0);
-    const keys = JSON.parse(json.stdout);
+    const { keys } = JSON.parse(json.stdout);
     // The key whose state is unknown is listed (not hidden as inactive); the inactive one is hidden.
     expect(keys).toEqual([
       { id: null, key_id: null, name: 'sparse', role: null, active: null, created_at: null, last_used: null, requests_count: null },
@@ -45,7 +45,8 @@ describe('servers in the field: absent stays absent, deviations are reported', {
     expect(json.stderr).toContain('GET /api/admin/keys $[0].active: expected boolean, got absent');
 
     const table = await run(sparse, ['keys', 'list']);
-    expect(table.stdout).toMatch(/^sparse\s+-\s+-\s+-\s+-\s+-\s+-$/m);
+    // NAME, then KEY ID, ROLE, STATUS, CUSTOMER, CREATED, LAST USED, REQUESTS all unknown.
+    expect(table.stdout).toMatch(/^sparse\s+-\s+-\s+-\s+-\s+-\s+-\s+-$/m);
     expect(table.stdout).not.toContain('?');
   });
 
@@ -61,7 +62,7 @@ describe('servers in the field: absent stays absent, deviations are reported', {
     expect(table.stdout).not.toContain('blocked');
     expect(table.stdout).not.toContain(ESC);
     expect(table.stdout).toContain('m\\x1b[31mred');
-    expect(table.stdout).toMatch(/^2025-01-01 00:00:00Z\s+-\s+m\\x1b\[31mred\s+op\s+-\s+-\s+-\s+-$/m);
+    expect(table.stdout).toMatch(/^2025-01-01 00:00:00Z\s+d1\s+-\s+m\\x1b\[31mred\s+op\s+-\s+-\s+-\s+-$/m);
   });
 
   it('health: a 200 with an HTML page is not healthy', async () => {

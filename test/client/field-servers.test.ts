@@ -23,11 +23,15 @@ describe('admin commands against servers in the field', { timeout: 120_000 }, ()
   it('reads a wrapped key list with other field names', async () => {
     const result = await run(['keys', 'list', '--all', '-o', 'json']);
     expect(result.exitCode).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual([
-      // Absent stays absent: no made-up role "user", no made-up dates or counts.
-      { id: 'k1', key_id: 'k1', name: 'legacy', role: null, active: true, created_at: '2025-01-01T00:00:00Z', last_used: null, requests_count: null },
-      { id: 'k2', key_id: 'k2', name: 'old', role: 'admin', active: false, created_at: null, last_used: '2025-02-01T00:00:00Z', requests_count: 7 },
-    ]);
+    expect(JSON.parse(result.stdout)).toEqual({
+      context: null,
+      url: field.url,
+      keys: [
+        // Absent stays absent: no made-up role "user", no made-up dates or counts.
+        { id: 'k1', key_id: 'k1', name: 'legacy', role: null, active: true, created_at: '2025-01-01T00:00:00Z', last_used: null, requests_count: null },
+        { id: 'k2', key_id: 'k2', name: 'old', role: 'admin', active: false, created_at: null, last_used: '2025-02-01T00:00:00Z', requests_count: 7 },
+      ],
+    });
     expect(result.stderr).toContain('answered differently from the governance API contract');
     expect(result.stderr).toContain('GET /api/admin/keys $[0].role: expected string, got absent');
     const table = await run(['keys', 'list']);
@@ -43,7 +47,7 @@ describe('admin commands against servers in the field', { timeout: 120_000 }, ()
 
   it('changes policies that have an id but no key', async () => {
     const list = await run(['policies', 'list', '-o', 'json']);
-    expect(JSON.parse(list.stdout)).toHaveLength(2);
+    expect(JSON.parse(list.stdout).policies).toHaveLength(2);
     const disabled = await run(['policies', 'disable', '1', '-o', 'json']);
     expect(disabled.exitCode).toBe(0);
     expect(JSON.parse(disabled.stdout)).toMatchObject({ id: 1, enabled: false });

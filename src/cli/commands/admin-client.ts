@@ -14,8 +14,14 @@ function describe(d: Deviation): string {
  * differed from the contract: absent fields are shown as null / "-", never made up, and the
  * user is told why. --verbose lists every difference.
  */
-export async function adminClient(app: CliApp, purpose: 'read' | 'admin' = 'admin'): Promise<{ client: GovernanceClient; target: Target }> {
-  const connected = await app.client(purpose);
+export async function adminClient(
+  app: CliApp,
+  purpose: 'read' | 'admin' = 'admin',
+  options: { wholeCommand?: boolean } = {},
+): Promise<{ client: GovernanceClient; target: Target }> {
+  // A one-shot command ends within its --timeout however many requests it sends; a follow or a
+  // download's body is not bounded by it.
+  const connected = await app.client(purpose, undefined, { wholeCommand: options.wholeCommand ?? true });
   const { client } = connected;
   app.onCleanup(async () => {
     const found = client.deviations;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Registry } from '../command.js';
 import { registerBackups } from './backups.js';
 import { registerChaos } from './chaos.js';
+import { registerCompletion } from './completion.js';
 import { registerConfig } from './config.js';
 import { registerHealth } from './health.js';
 import { registerKeys } from './keys.js';
@@ -11,6 +12,7 @@ import { registerPolicies } from './policies.js';
 import { registerReport } from './report.js';
 import { registerScan } from './scan.js';
 import { registerServe } from './serve.js';
+import { registerVersion } from './version.js';
 
 /** The one list of command groups, in the order `govctl --help` shows them. */
 export const COMMAND_GROUPS: ReadonlyArray<(program: Command, registry: Registry) => void> = [
@@ -25,4 +27,6 @@ export const COMMAND_GROUPS: ReadonlyArray<(program: Command, registry: Registry
   registerScan,
   registerReport,
   registerConfig,
+  registerCompletion,
+  registerVersion,
 ];
