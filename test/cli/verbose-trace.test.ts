@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { traceableUrl } from '../../src/client/http.js';
-import { runInProcess } from '../helpers/in-process-cli.js';
+import { runInProcess } from '../helpers/run-in-process.js';
 import { startTestServer } from '../helpers/server.js';
 
 /** One trace line: method, URL, status (or why none came), time in ms. */
@@ -43,7 +43,7 @@ describe('--verbose', { timeout: 60_000 }, () => {
     const port = new URL(server.url).port;
     // Credentials in the URL are dropped; they must not show up in the trace either.
     const result = await runInProcess(['keys', 'create', '--name', 'traced', '--url', `http://user:url-pw@127.0.0.1:${port}`, '--verbose', '-o', 'json'], {
-      GOVCTL_ADMIN_KEY: server.adminToken,
+      env: { GOVCTL_ADMIN_KEY: server.adminToken },
     });
     expect(result.exitCode, result.stderr).toBe(0);
     const lines = traceLines(result.stderr);
@@ -59,18 +59,18 @@ describe('--verbose', { timeout: 60_000 }, () => {
   it('is silent without --verbose', async () => {
     const server = await startTestServer();
     cleanups.push(() => server.close());
-    const result = await runInProcess(['keys', 'list', '--url', server.url], { GOVCTL_ADMIN_KEY: server.adminToken });
+    const result = await runInProcess(['keys', 'list', '--url', server.url], { env: { GOVCTL_ADMIN_KEY: server.adminToken } });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(traceLines(result.stderr)).toEqual([]);
   });
 
   it('shows every attempt of a retried request, and a request that got no answer', async () => {
     const busy = await alwaysAnswering(503);
-    const result = await runInProcess(['keys', 'list', '--url', busy.url, '--verbose', '--timeout', '5s'], { GOVCTL_ADMIN_KEY: 'k' });
+    const result = await runInProcess(['keys', 'list', '--url', busy.url, '--verbose', '--timeout', '5s'], { env: { GOVCTL_ADMIN_KEY: 'k' } });
     expect(result.exitCode).toBe(1);
     expect(traceLines(result.stderr)).toEqual(Array.from({ length: busy.requests() }, () => expect.stringMatching(new RegExp(`^http: GET ${busy.url}/api/admin/keys -> 503 \\(`))));
 
-    const refused = await runInProcess(['keys', 'list', '--url', 'http://127.0.0.1:1', '--verbose'], { GOVCTL_ADMIN_KEY: 'k' });
+    const refused = await runInProcess(['keys', 'list', '--url', 'http://127.0.0.1:1', '--verbose'], { env: { GOVCTL_ADMIN_KEY: 'k' } });
     expect(refused.exitCode).toBe(3);
     expect(traceLines(refused.stderr)[0]).toMatch(/^http: GET http:\/\/127\.0\.0\.1:1\/api\/admin\/keys -> failed: cannot reach 127\.0\.0\.1:1: connection refused/);
   });
@@ -87,7 +87,7 @@ describe('--timeout bounds the whole command, retries included', { timeout: 60_0
     const busy = await alwaysAnswering(503);
     // Retry-After: 1 with a 2 s budget: the first wait fits, the second would not. Without the
     // bound the default policy would try three times.
-    const result = await runInProcess(['keys', 'list', '--url', busy.url, '--timeout', '2s'], { GOVCTL_ADMIN_KEY: 'k' });
+    const result = await runInProcess(['keys', 'list', '--url', busy.url, '--timeout', '2s'], { env: { GOVCTL_ADMIN_KEY: 'k' } });
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('answered HTTP 503');
     expect(busy.requests()).toBe(2);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnection } from '../../src/load/http/connection.js';
 import { serializeRequest } from '../../src/load/http/request-bytes.js';
 import { send } from '../load/http-servers.js';
-import { runInProcess } from '../helpers/in-process-cli.js';
+import { runInProcess } from '../helpers/run-in-process.js';
 
 // Real TLS servers on loopback with certificates made at test time by the openssl CLI.
 
@@ -59,7 +59,7 @@ describe.skipIf(openssl === undefined)('TLS failures are one plain line, exit 3 
   const pem: Record<string, string> = {};
   const servers: Record<string, Listening> = {};
 
-  const run = (args: string[]) => runInProcess([...args, '--timeout', '5s'], { GOVCTL_ADMIN_KEY: 'k', GOVCTL_CONFIG: join(dir, 'config.json') });
+  const run = (args: string[]) => runInProcess([...args, '--timeout', '5s'], { env: { GOVCTL_ADMIN_KEY: 'k', GOVCTL_CONFIG: join(dir, 'config.json') } });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'govctl-tls-errors-'));

@@ -7,6 +7,8 @@ export interface InProcessOptions {
   env?: Record<string, string>;
   /** A terminal this wide on stdout (stdout is then a TTY); absent: a pipe. */
   columns?: number;
+  /** stderr is a terminal (live progress, pretty logs). */
+  stderrIsTTY?: boolean;
 }
 
 function collect(stream: PassThrough): () => string {
@@ -16,8 +18,9 @@ function collect(stream: PassThrough): () => string {
 }
 
 /**
- * Runs govctl in this process with its own streams: for what a child process cannot have, a
- * terminal of a chosen width. NO_COLOR keeps the text plain unless the caller's env says otherwise.
+ * Runs govctl from the sources in this process (no build needed) with its own streams: for what
+ * a child process cannot have, a terminal of a chosen width; `govctl()` in cli.ts runs the built
+ * bin as a user would. NO_COLOR keeps the text plain unless the caller's env says otherwise.
  */
 export async function runInProcess(args: string[], options: InProcessOptions = {}): Promise<CliResult> {
   const stdout = new PassThrough();
@@ -27,11 +30,13 @@ export async function runInProcess(args: string[], options: InProcessOptions = {
   const io: CliIO = {
     stdout,
     stderr,
-    stdin: new PassThrough(),
-    env: { NO_COLOR: '1', ...options.env },
+    stdin: new PassThrough().end(),
+    // No HOME: a developer's own contexts file must not leak into a test.
+    env: { NO_COLOR: '1', HOME: '/nonexistent', ...options.env },
     cwd: process.cwd(),
     stdoutIsTTY: options.columns !== undefined,
     stdinIsTTY: false,
+    ...(options.stderrIsTTY !== undefined ? { stderrIsTTY: options.stderrIsTTY } : {}),
     ...(options.columns !== undefined ? { columns: options.columns } : {}),
   };
   const exitCode = await run(['node', 'govctl', ...args], io);
