@@ -41,6 +41,14 @@ describe('backups guard rails', { timeout: 120_000 }, () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
+  it('create -q prints just the new backup id', async () => {
+    const result = await run(['backups', 'create', '-q']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const id = result.stdout.trim();
+    expect(id).toMatch(/^\S+$/);
+    expect((await json(['backups', 'list'])).backups.map((b: { id: string }) => b.id)).toContain(id);
+  });
+
   it('every leaf command has an example in its help', async () => {
     for (const leaf of ['create', 'list', 'verify', 'download', 'restore', 'delete', 'prune']) {
       const help = await run(['backups', leaf, '--help']);
