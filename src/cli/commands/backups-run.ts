@@ -55,7 +55,10 @@ export async function createBackupCommand(app: CliApp, compress: boolean): Promi
   const backup = await client.createBackup(compress);
   if (app.json) app.printAdminJson(client.url, backup);
   // -q: just the id, for scripts (BACKUP=$(govctl backups create -q)).
-  else if (app.globals.quiet) app.print(backup.id);
+  else if (app.globals.quiet) {
+    if (backup.id === null) app.warn(`${client.url} did not say the new backup's id`);
+    else app.print(backup.id);
+  }
   else app.print(renderKeyValues(backupRows(backup), app.style, { width: app.tableWidth }));
   return ExitCode.ok;
 }
