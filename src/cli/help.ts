@@ -91,9 +91,12 @@ function optionDescription(option: Option, helper: Help): string {
   return option.mandatory ? `${description} (required)` : description;
 }
 
-/** commander's "[options] [command]" in gh's words: "<command> [flags]". */
-function usage(text: string): string {
-  return text.replace('[options] [command]', '<command> [flags]').replace('[options]', '[flags]');
+/**
+ * commander's "[options] [command]" in gh's words: "<command> [flags]", or "[command] [flags]"
+ * for a command that also runs by itself (`govctl load` and `govctl load k8s`).
+ */
+function usage(text: string, runsItself: boolean): string {
+  return text.replace('[options] [command]', runsItself ? '[command] [flags]' : '<command> [flags]').replace('[options]', '[flags]');
 }
 
 function formatHelp(cmd: Command, helper: Help): string {
@@ -118,7 +121,9 @@ function formatHelp(cmd: Command, helper: Help): string {
   const section = (heading: string, lines: string[]) => {
     if (lines.length > 0) out.push(heading, ...lines, '');
   };
-  section('USAGE', [`  ${usage(helper.commandUsage(cmd))}`]);
+  // Whether a command has its own action is only in commander's private _actionHandler.
+  const runsItself = (cmd as unknown as { _actionHandler?: unknown })._actionHandler != null;
+  section('USAGE', [`  ${usage(helper.commandUsage(cmd), runsItself)}`]);
   section('COMMANDS', subcommands.map((c) => item(helper.subcommandTerm(c).replace(' [options]', ''), helper.subcommandDescription(c))));
   section('ARGUMENTS', args.map((a) => item(helper.argumentTerm(a), helper.argumentDescription(a))));
   section('FLAGS', own.map((o) => item(helper.optionTerm(o), optionDescription(o, helper))));
