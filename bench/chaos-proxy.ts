@@ -19,17 +19,8 @@ import { parseArgs } from 'node:util';
 import { startFaultProxy } from '../src/chaos/fault-proxy.js';
 import { createConnection, type LeanHttpConnection } from '../src/load/http/connection.js';
 import { serializeRequest } from '../src/load/http/request-bytes.js';
+import { MINIMAL_SERVER_SCRIPT } from './minimal-server.js';
 
-const SERVER_SCRIPT = `
-const http = require('node:http');
-const body = JSON.stringify({ allowed: true, risk_score: 0, reason: 'ok' });
-const server = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(body); });
-});
-server.keepAliveTimeout = 60000;
-server.listen(0, '127.0.0.1', () => console.log(server.address().port));
-`;
 
 const { values } = parseArgs({
   options: {
@@ -52,7 +43,7 @@ process.on('SIGINT', () => {
 });
 
 async function startServer(): Promise<number> {
-  server = spawn(process.execPath, ['-e', SERVER_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
+  server = spawn(process.execPath, ['-e', MINIMAL_SERVER_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: server.stdout! });
   for await (const line of lines) return Number(line.trim());
   throw new Error('the target server exited before listening');

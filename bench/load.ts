@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sampleProcess } from '../src/target/proc-sample.js';
 import { GOVCTL_BIN, killManagedServersSync, startManagedServer, type ManagedServer } from '../src/target/managed-server.js';
+import { MINIMAL_SERVER_SCRIPT } from './minimal-server.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,26 +60,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-// The minimal target: node:http, keep-alive, a small JSON body, /health for govctl's pre-check.
-const MINIMAL_SERVER = `
-const http = require('node:http');
-const body = Buffer.from('{"allowed":true,"risk_score":0,"reason":"ok"}');
-const server = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    if (req.url === '/health') return res.end('{"status":"ok","version":"bench","uptime_s":1}');
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
-    res.end(body);
-  });
-});
-server.keepAliveTimeout = 60000;
-server.listen(Number(process.argv[1]), '127.0.0.1');
-`;
 
 async function startMinimalServer(): Promise<ManagedServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  return startManagedServer({ command: { file: process.execPath, args: ['-e', MINIMAL_SERVER, String(port)], url } });
+  return startManagedServer({ command: { file: process.execPath, args: ['-e', MINIMAL_SERVER_SCRIPT, String(port)], url } });
 }
 
 function run(file: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; peakRss: number; rss: number[] }> {
