@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, isGovctlError, messageOf, UsageError } from '../core/errors.js';
+import { ExitCode, isGovctlError, messageOf } from '../core/errors.js';
 import { govctlVersion } from '../core/version.js';
 import { CliApp, printable } from './app.js';
 import type { Registry } from './command.js';
@@ -213,8 +213,8 @@ function reportError(err: unknown, io: CliIO, verbose: boolean, program: Command
   }
   // Messages carry server- and tenant-supplied text (details, names) and user-given URLs.
   if (isGovctlError(err)) {
-    // A usage error with nothing more specific to say points at the command's help.
-    const hint = err.hint ?? (err instanceof UsageError && actionPath ? `see govctl ${actionPath} --help` : undefined);
+    // Bad usage or input (exit 2) with nothing more specific to say points at the command's help.
+    const hint = err.hint ?? (err.exitCode === ExitCode.usage && actionPath ? `see govctl ${actionPath} --help` : undefined);
     errorLine(err.message, hint);
     if (verbose && err.stack) io.stderr.write(`${printable(err.stack)}\n`);
     return err.exitCode;
