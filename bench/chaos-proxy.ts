@@ -12,14 +12,12 @@
  * the client and the proxy, so the absolute figures depend on the machine; the difference is
  * the point.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { startFaultProxy } from '../src/chaos/fault-proxy.js';
 import { createConnection, type LeanHttpConnection } from '../src/load/http/connection.js';
 import { serializeRequest } from '../src/load/http/request-bytes.js';
-import { MINIMAL_SERVER_SCRIPT } from './minimal-server.js';
+import { startMinimalServer, stopMinimalServer } from './minimal-server.js';
 
 
 const { values } = parseArgs({
@@ -33,21 +31,6 @@ const total = Number(values.requests);
 const blocks = Math.max(1, Number(values.blocks));
 const warmup = Number(values.warmup);
 
-let server: ChildProcess | undefined;
-const stopServer = (): void => {
-  if (server !== undefined && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-};
-process.on('SIGINT', () => {
-  stopServer();
-  process.exit(130);
-});
-
-async function startServer(): Promise<number> {
-  server = spawn(process.execPath, ['-e', MINIMAL_SERVER_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: server.stdout! });
-  for await (const line of lines) return Number(line.trim());
-  throw new Error('the target server exited before listening');
-}
 
 /** `n` sequential round trips on one keep-alive connection; latencies in ms. */
 function roundTrips(connection: LeanHttpConnection, bytes: Buffer, n: number, into: number[] | undefined): Promise<void> {
@@ -70,7 +53,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const port = await startServer();
+  const port = await startMinimalServer();
   const proxy = await startFaultProxy({ upstream: { host: '127.0.0.1', port } });
   try {
     const paths = {
@@ -119,7 +102,7 @@ async function main(): Promise<void> {
     process.exitCode = addedP99 < 1 ? 0 : 1;
   } finally {
     await proxy.close();
-    stopServer();
+    stopMinimalServer();
   }
 }
 

@@ -10,17 +10,16 @@
  * in an HDR histogram (as the engine does) to show what recording costs. The target shares the
  * machine's cores with the load generator, so the figures are relative, not absolute.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import { createConnection } from '../src/load/http/connection.js';
 import { serializeRequest } from '../src/load/http/request-bytes.js';
-import { MINIMAL_SERVER_SCRIPT } from './minimal-server.js';
+import { startMinimalServer, stopMinimalServer } from './minimal-server.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -39,7 +38,6 @@ const connections = Number(values.connections);
 const warmupS = Number(values.warmup);
 const tools = new Set(values.only.split(','));
 
-let server: ChildProcess | undefined;
 
 /** CPU seconds of reaped child processes (autocannon, wrk), from /proc/self/stat (Linux only). */
 function childCpuSeconds(): number | undefined {
@@ -74,21 +72,6 @@ async function measured(run: () => Promise<{ rps: number; total: number }>): Pro
   return figure;
 }
 
-function stopServer(): void {
-  if (server !== undefined && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-}
-
-process.on('SIGINT', () => {
-  stopServer();
-  process.exit(130);
-});
-
-async function startServer(): Promise<number> {
-  server = spawn(process.execPath, ['-e', MINIMAL_SERVER_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: server.stdout! });
-  for await (const line of lines) return Number(line.trim());
-  throw new Error('the target server exited before listening');
-}
 
 /** govctl's connections in a closed loop for `seconds`; returns requests/s. */
 async function runGovctl(url: URL, seconds: number, record: boolean): Promise<Figure & { p99Ms?: number; errors: number }> {
@@ -156,7 +139,7 @@ async function runWrk(url: URL): Promise<{ rps: number; total: number }> {
 }
 
 async function main(): Promise<void> {
-  const port = await startServer();
+  const port = await startMinimalServer();
   const url = new URL(`http://127.0.0.1:${port}/v1/bench`);
   console.log(`target: node:http in a child process on ${url.host}; ${connections} connections, ${durationS} s each, 2 cores shared`);
   const figures: Record<string, Figure> = {};
@@ -188,12 +171,12 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    stopServer();
+    stopMinimalServer();
   }
 }
 
 main().catch((err: unknown) => {
-  stopServer();
+  stopMinimalServer();
   console.error(err);
   process.exitCode = 1;
 });
