@@ -33,6 +33,10 @@ export interface ScanOptions {
   workers?: number;
   /** Absolute directories never scanned (the report directory). */
   excludeDirs?: string[];
+  /** Read `.govctlignore` at the root (gitignore syntax). Default true. */
+  govctlignore?: boolean;
+  /** More paths left out, gitignore syntax relative to the root (the cli's repeatable `--exclude`). */
+  exclude?: string[];
   /** The fingerprint key; default: loaded for the project (GOVCTL_FINGERPRINT_KEY or .govctl/fingerprint-key). */
   fingerprintKey?: Uint8Array;
   env?: Record<string, string | undefined>;
@@ -47,11 +51,15 @@ export interface ScanSummary {
   bytes_scanned: number;
   skipped: Record<'binary' | 'too_large' | 'unreadable' | 'symlink', number>;
   ignored_by_gitignore: number;
+  /** Files and directories (a directory counts once) left out by .govctlignore or --exclude. */
+  excluded: number;
   /** govctl report directories (and the --out directory) left out. */
   report_dirs_skipped: number;
   suppressed_inline: number;
   suppressed_by_baseline: number;
   commits_scanned?: number;
+  /** With `git`: changed files in commits left out by .govctlignore or --exclude. */
+  excluded_in_history?: number;
   duration_ms: number;
   findings_by_severity: Record<Severity, number>;
 }
@@ -62,6 +70,9 @@ export interface ScanResult {
   findings: Finding[];
   summary: ScanSummary;
   skipped_files: SkippedFile[];
+  /** What `excluded` counts (directories end with "/"; the first 1000), and what excluded them. */
+  excluded_paths: string[];
+  exclude_sources: string[];
   /** True when Ctrl-C stopped the scan before it finished: the findings are those found so far. */
   partial: boolean;
   /** Pass or fail against failOn; the cli turns a failed verdict into exit 1. */
@@ -116,6 +127,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     maxFileBytes: options.maxFileBytes,
     ...(options.gitignore !== undefined ? { gitignore: options.gitignore } : {}),
     ...(options.excludeDirs ? { excludeDirs: options.excludeDirs } : {}),
+    ...(options.govctlignore !== undefined ? { govctlignore: options.govctlignore } : {}),
+    ...(options.exclude ? { exclude: options.exclude } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   let key = options.fingerprintKey;
@@ -140,6 +153,11 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     const { scanGitHistory } = await import('./git-history.js');
     history = await scanGitHistory(options.root, await buildEngine(spec), options.signal);
   }
+  // History paths are relative to the repository: the same exclusions hold when the root is its top.
+  const commitsScanned = new Set(history.map((h) => h.commit)).size;
+  const historyKept = history.filter((h) => !walked.isExcluded(h.path));
+  const excludedInHistory = history.length - historyKept.length;
+  history = historyKept;
 
   const skipped_files: SkippedFile[] = [...walked.skipped];
   const summary: ScanSummary = {
@@ -147,6 +165,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     bytes_scanned: 0,
     skipped: { binary: 0, too_large: 0, unreadable: 0, symlink: 0 },
     ignored_by_gitignore: walked.ignored,
+    excluded: walked.excluded,
     report_dirs_skipped: walked.reportDirs,
     suppressed_inline: 0,
     suppressed_by_baseline: 0,
@@ -170,7 +189,8 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     }
   }
   if (options.git) {
-    summary.commits_scanned = new Set(history.map((h) => h.commit)).size;
+    summary.commits_scanned = commitsScanned;
+    summary.excluded_in_history = excludedInHistory;
     // git log lists newest first: walking it backwards, the first sighting is the introducing commit.
     for (const result of [...history].reverse()) {
       summary.suppressed_inline += result.suppressed;
@@ -197,5 +217,15 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   const partial = options.signal?.aborted === true;
   // An interrupted scan has not looked at everything: it cannot pass.
   if (partial) verdict.passed = false;
-  return { kind: options.kind, root: options.root, findings, summary, skipped_files, partial, verdict };
+  return {
+    kind: options.kind,
+    root: options.root,
+    findings,
+    summary,
+    skipped_files,
+    excluded_paths: walked.excludedPaths,
+    exclude_sources: walked.excludeSources,
+    partial,
+    verdict,
+  };
 }

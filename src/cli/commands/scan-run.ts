@@ -17,6 +17,8 @@ export interface ScanFlags {
   baseline?: string;
   writeBaseline?: string;
   gitignore: boolean;
+  /** gitignore-syntax patterns (repeatable `--exclude`). */
+  exclude?: string[];
   git?: boolean;
   failOn: FailOn;
   maxFileSize: string;
@@ -58,6 +60,7 @@ export async function scanCommand(app: CliApp, kind: 'secrets' | 'patterns', pat
     maxFileBytes,
     failOn: flags.failOn,
     gitignore: flags.gitignore,
+    exclude: flags.exclude ?? [],
     git: flags.git === true,
     env: app.io.env,
     signal: app.signal,
@@ -83,6 +86,8 @@ export async function scanCommand(app: CliApp, kind: 'secrets' | 'patterns', pat
       findings: result.findings,
       summary: result.summary,
       skipped_files: result.skipped_files,
+      excluded_paths: result.excluded_paths,
+      exclude_sources: result.exclude_sources,
     },
   );
 
@@ -134,6 +139,8 @@ function renderScan(app: CliApp, result: ScanResult): string {
   const notes = [
     skipped.length > 0 ? `skipped ${skipped.join(', ')}` : '',
     sum.ignored_by_gitignore > 0 ? `${sum.ignored_by_gitignore} ignored by .gitignore` : '',
+    sum.excluded > 0 ? `${sum.excluded} excluded by ${result.exclude_sources.join(' and ')}` : '',
+    sum.excluded_in_history ? `${sum.excluded_in_history} changed file(s) in history excluded` : '',
     sum.suppressed_inline > 0 ? `${sum.suppressed_inline} suppressed inline` : '',
     sum.suppressed_by_baseline > 0 ? `${sum.suppressed_by_baseline} in the baseline` : '',
     sum.report_dirs_skipped > 0 ? `${sum.report_dirs_skipped} report dir(s) not scanned` : '',

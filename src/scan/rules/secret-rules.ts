@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_ADMIN_CREDENTIALS } from '../../core/default-credentials.js';
 import { readJsonFile } from '../../core/json-file.js';
 import { InvalidInputError, messageOf } from '../../core/errors.js';
 import { SEVERITIES, type Severity } from '../../core/findings.js';
@@ -178,8 +179,38 @@ export function parseSecretRulesFile(value: unknown, source: string): SecretRule
   return file;
 }
 
-async function readRulesFile(path: string): Promise<SecretRulesFile> {
-  return parseSecretRulesFile(await readJsonFile(path, 'rules file'), path);
+/** A non-capturing alternation of literals, longest first, each regex-escaped. */
+function literalAlternation(values: readonly string[]): string {
+  const unique = [...new Set(values)].sort((a, b) => b.length - a.length || a.localeCompare(b));
+  return `(?:${unique.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`;
+}
+
+/**
+ * Tokens the built-in rule regexes may hold, replaced at load time with lists other commands
+ * share: `scan secrets`, `audit --config` and `audit --api` then agree on what a default
+ * credential is (core/default-credentials.ts). A finite alternation of literals has no loop, so
+ * it keeps a linear rule linear. User rule files get no substitution.
+ */
+export const BUILTIN_REGEX_TOKENS: Readonly<Record<string, string>> = {
+  '{{DEFAULT_ADMIN_CREDENTIALS}}': literalAlternation(DEFAULT_ADMIN_CREDENTIALS),
+};
+
+/** A built-in rule regex with its tokens replaced. */
+export function expandBuiltinRegex(source: string): string {
+  let out = source;
+  for (const [token, value] of Object.entries(BUILTIN_REGEX_TOKENS)) out = out.split(token).join(value);
+  return out;
+}
+
+async function readRulesFile(path: string, builtin = false): Promise<SecretRulesFile> {
+  const value = await readJsonFile(path, 'rules file');
+  if (builtin) {
+    const rules = (value as { rules?: unknown }).rules;
+    for (const rule of Array.isArray(rules) ? (rules as Array<{ regex?: unknown }>) : []) {
+      if (typeof rule?.regex === 'string') rule.regex = expandBuiltinRegex(rule.regex);
+    }
+  }
+  return parseSecretRulesFile(value, path);
 }
 
 /**
@@ -187,7 +218,7 @@ async function readRulesFile(path: string): Promise<SecretRulesFile> {
  * a new id appended) minus the disabled ids. Everything is validated and every regex compiled.
  */
 export async function loadSecretRules(options: LoadSecretRulesOptions = {}): Promise<SecretRuleSet> {
-  const builtin = await readRulesFile(BUILTIN_SECRET_RULES_FILE);
+  const builtin = await readRulesFile(BUILTIN_SECRET_RULES_FILE, true);
   const rules = new Map<string, SecretRule>(builtin.rules.map((rule) => [rule.id, rule]));
   if (options.extraRulesFile !== undefined) {
     const extra = await readRulesFile(options.extraRulesFile);
