@@ -168,8 +168,9 @@ export class CliApp {
     return finished;
   }
 
-  async connection(): Promise<ResolvedConnection> {
-    const g = this.globals;
+  /** `overrides.url`: a command's own server argument (audit --api URL), taking --url's place. */
+  async connection(overrides: { url?: string } = {}): Promise<ResolvedConnection> {
+    const g = { ...this.globals, ...(overrides.url !== undefined ? { url: overrides.url } : {}) };
     if (g.adminKey !== undefined && !this.warnedAboutKeyFlag) {
       this.warnedAboutKeyFlag = true;
       this.warn('--admin-key puts the key in your shell history and process list; prefer GOVCTL_ADMIN_KEY or a context');

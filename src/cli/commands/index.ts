@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Registry } from '../command.js';
+import { registerAudit } from './audit.js';
 import { registerBackups } from './backups.js';
 import { registerChaos } from './chaos.js';
 import { registerCompletion } from './completion.js';
@@ -25,6 +26,7 @@ export const COMMAND_GROUPS: ReadonlyArray<(program: Command, registry: Registry
   registerLogs,
   registerBackups,
   registerScan,
+  registerAudit,
   registerReport,
   registerConfig,
   registerCompletion,
