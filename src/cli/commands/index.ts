@@ -5,6 +5,7 @@ import { registerBackups } from './backups.js';
 import { registerChaos } from './chaos.js';
 import { registerCompletion } from './completion.js';
 import { registerConfig } from './config.js';
+import { registerGate } from './gate.js';
 import { registerHealth } from './health.js';
 import { registerKeys } from './keys.js';
 import { registerLoad } from './load.js';
@@ -27,6 +28,7 @@ export const COMMAND_GROUPS: ReadonlyArray<(program: Command, registry: Registry
   registerBackups,
   registerScan,
   registerAudit,
+  registerGate,
   registerReport,
   registerConfig,
   registerCompletion,
