@@ -69,9 +69,10 @@ const STOPPED_BY_SIGNAL = new Set(['serve']);
 /**
  * Commands allowed longer than STOP_WITHIN_MS after a signal: `load` revokes the API keys it
  * created and writes its partial report; `chaos` also rolls its fault back (restarting a killed
- * server, removing ballast) first (a second signal still ends either at once).
+ * server, removing ballast) first (a second signal still ends either at once). `release-check`
+ * waits for its running step (a load or chaos child) to do the same, then writes its manifest.
  */
-const STOP_BUDGET_MS: Readonly<Record<string, number>> = { load: 15_000, chaos: 20_000 };
+const STOP_BUDGET_MS: Readonly<Record<string, number>> = { load: 15_000, chaos: 20_000, 'release-check': 30_000 };
 
 /**
  * Ends govctl at once by the signal itself, its default action restored: shells report 130 or 143

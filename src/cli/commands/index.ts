@@ -11,6 +11,8 @@ import { registerKeys } from './keys.js';
 import { registerLoad } from './load.js';
 import { registerLogs } from './logs.js';
 import { registerPolicies } from './policies.js';
+import { registerRelease } from './release.js';
+import { registerReleaseCheck } from './release-check.js';
 import { registerReport } from './report.js';
 import { registerScan } from './scan.js';
 import { registerServe } from './serve.js';
@@ -29,6 +31,8 @@ export const COMMAND_GROUPS: ReadonlyArray<(program: Command, registry: Registry
   registerScan,
   registerAudit,
   registerGate,
+  registerRelease,
+  registerReleaseCheck,
   registerReport,
   registerConfig,
   registerCompletion,
