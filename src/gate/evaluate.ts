@@ -5,7 +5,7 @@ import { formatValue, type MeasureContext, type Measurement } from './metric-typ
 import { metricDef } from './metrics.js';
 import { assertDirectory, indexReports, type InputKind, type ReportIndex } from './reports.js';
 import { gateScore, overallOf, worst } from './score.js';
-import type { BaselineComparison, CriteriaSets, CriterionCheck, GateEvaluation, GateFile, GateResult, GateSpec, MetricSource, ObjectiveResult, ObjectiveSpec } from './types.js';
+import type { BaselineComparison, CriteriaSets, CriterionCheck, GateEvaluation, GateFile, GateResult, GateSpec, MetricSource, ObjectiveResult, ObjectiveSpec, GateOutcome } from './types.js';
 
 /**
  * Evaluates a gate file over the reports in a directory: each objective's metric is measured
@@ -114,8 +114,10 @@ async function evaluateObjective(spec: ObjectiveSpec, current: MeasureContext, b
 async function evaluateGate(gate: GateSpec, current: MeasureContext, baselineCtx: MeasureContext | undefined): Promise<GateResult> {
   const objectives: ObjectiveResult[] = [];
   for (const spec of gate.objectives) objectives.push(await evaluateObjective(spec, current, baselineCtx));
-  const result = worst(objectives.map((o) => o.result));
-  const deciding = objectives.find((o) => o.result === result)!;
+  const measured = worst(objectives.map((o) => o.result));
+  const deciding = objectives.find((o) => o.result === measured)!;
+  // A warn-level gate reports its failure as a warning: seen, scored, never failing by itself.
+  const result: GateOutcome = gate.level === 'warn' && measured === 'fail' ? 'warn' : measured;
   return {
     id: gate.id,
     name: gate.name,
@@ -129,7 +131,7 @@ async function evaluateGate(gate: GateSpec, current: MeasureContext, baselineCtx
     unit: deciding.unit,
     criteria: deciding.criteria,
     // Every objective with the gate's result: all of them when it passes, the failing ones when it fails.
-    reason: objectives.filter((o) => o.result === result).map((o) => o.reason).join('; '),
+    reason: `${result !== measured ? '(level warn) ' : ''}${objectives.filter((o) => o.result === measured).map((o) => o.reason).join('; ')}`,
     source: deciding.source,
     ...(deciding.baseline ? { baseline_value: deciding.baseline.value } : {}),
     score: gateScore(result, gate.weight),

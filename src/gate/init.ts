@@ -75,9 +75,10 @@ const STARTER = {
     },
     { $comment: 'Seconds from a fresh install to the first successful run, measured by govctl release-check.', id: 'G7', name: 'bootstrap', metric: 'bootstrap.seconds', pass: ['<=600'] },
     {
-      $comment: 'Measured live from the files (paths relative to the working directory; the first existing candidate counts). Non-trivial: min_bytes (300), min_prose_lines (5), min_headings (1), and for "heading" a matching section of min_section_lines (3).',
+      $comment: 'Measured live from the files (paths relative to the working directory; the first existing candidate counts). Non-trivial: min_bytes (300), min_prose_lines (5), min_headings (1), and for "heading" a matching section of min_section_lines (3). level "warn": a failure here is reported as a warning, never failing the evaluation by itself (level "error", the default, fails).',
       id: 'G8',
       name: 'documentation',
+      level: 'warn',
       metric: 'docs.failing',
       docs: [
         { name: 'README quick start', path: 'README.md', heading: 'quick ?start|getting started' },

@@ -51,6 +51,7 @@ interface RawGate extends RawObjective {
   name: string;
   description?: string;
   key?: boolean;
+  level?: 'error' | 'warn';
   weight?: number;
   objectives?: RawObjective[];
 }
@@ -131,6 +132,7 @@ const gateFileSchema = {
           name: nonEmpty,
           description: { type: 'string' },
           key: { type: 'boolean' },
+          level: { enum: ['error', 'warn'] },
           weight: { type: 'number', minimum: 0 },
           objectives: { type: 'array', minItems: 1, items: { type: 'object', required: ['metric', 'pass'], additionalProperties: false, properties: objectiveProperties } },
         },
@@ -253,6 +255,7 @@ function gate(raw: RawGate, i: number, problems: Problems): GateSpec {
     name: raw.name,
     ...(raw.description !== undefined ? { description: raw.description } : {}),
     key: raw.key ?? false,
+    level: raw.level ?? 'error',
     weight: raw.weight ?? 1,
     objectives,
   };

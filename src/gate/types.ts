@@ -92,6 +92,11 @@ export interface GateSpec {
   description?: string;
   /** A failing key gate fails the whole evaluation, whatever the score. */
   key: boolean;
+  /**
+   * error (default): a gate that fails, fails. warn: its failure (not measured included) is
+   * reported as a warning and never fails the evaluation by itself (it still costs score).
+   */
+  level: 'error' | 'warn';
   weight: number;
   /** Every objective must pass for the gate to pass (a gate's result is its worst objective's). */
   objectives: ObjectiveSpec[];

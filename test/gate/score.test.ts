@@ -46,6 +46,28 @@ describe('evaluating a gate set end to end', () => {
     await removeDir(cwd);
   });
 
+  it('a warn-level gate reports its failure, not measured included, as a warning', async () => {
+    await writeLoad(reports, { profile: 'normal', finishedAt: '2026-01-10T10:00:00Z', p99: 900, errors: 0 });
+    const file = parseGateFile(
+      {
+        name: 'levels',
+        gates: [
+          { id: 'lat', name: 'latency', level: 'warn', metric: 'load.p99_ms', profile: 'normal', pass: ['<800'] },
+          { id: 'soak', name: 'soak', level: 'warn', metric: 'load.error_rate_pct', profile: 'soak', pass: ['<0.2'] },
+          { id: 'err', name: 'errors', weight: 8, metric: 'load.error_rate_pct', profile: 'normal', pass: ['<1'] },
+        ],
+      },
+      'levels.json',
+    );
+    const out = await evaluateGates({ gates: file, reportsDir: reports, cwd });
+    expect(out.gates.map((g) => [g.id, g.result, g.measured])).toEqual([['lat', 'warn', true], ['soak', 'warn', false], ['err', 'pass', true]]);
+    expect(out.gates[0]!.reason).toMatch(/^\(level warn\) .*900/);
+    expect(out.gates[1]!.reason).toContain('not measured: govctl load --profile soak');
+    // Warned gates cost half their weight: (0.5 + 0.5 + 8) / 10 = 90%, and nothing failed.
+    expect(out).toMatchObject({ score: 90, result: 'pass', key_failures: [] });
+    expect(() => parseGateFile({ name: 'x', gates: [{ id: 'a', name: 'a', level: 'fatal', metric: 'load.p99_ms', profile: 'normal', pass: ['<1'] }] }, 'x.json')).toThrow(/level/);
+  });
+
   it('scores a gate set and lists the reports used', async () => {
     const normal = await writeLoad(reports, { profile: 'normal', finishedAt: '2026-01-10T10:00:00Z', p99: 300, errors: 0 });
     const release = await writeRelease(reports, '2026-01-10T12:00:00Z', { bootstrap_s: 700 });
