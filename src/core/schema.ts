@@ -16,7 +16,7 @@ export function compileSchema<T>(schema: JSONSchemaType<T> | object): Validator<
 }
 
 /** "/contexts/prod/url" -> "$.contexts.prod.url": how a user reads a JSON path. */
-function jsonPath(instancePath: string): string {
+export function jsonPath(instancePath: string): string {
   if (instancePath === '') return '$';
   return (
     '$' +

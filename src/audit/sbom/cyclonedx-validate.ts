@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jsonPath } from '../../core/schema.js';
 
 /**
  * The CycloneDX JSON validator of @cyclonedx/cyclonedx-library, fast to start.
@@ -105,15 +106,3 @@ function detail(error: AjvError): string {
   return '';
 }
 
-function jsonPath(instancePath: string): string {
-  if (instancePath === '') return '$';
-  return (
-    '$' +
-    instancePath
-      .split('/')
-      .slice(1)
-      .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-      .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
-      .join('')
-  );
-}
