@@ -163,6 +163,7 @@ describe('govctl audit --sbom and --vulns', () => {
     const r = await runInProcess(['audit', '--sbom', '--dir', empty, '--out', dir], { env });
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toContain('no lockfile');
+    expect(r.stdout).toContain('no findings in the steps that ran');
     const { data } = await auditJson(dir);
     expect(data.steps[0]).toMatchObject({ step: 'sbom', status: 'not_run' });
     expect(data.sbom_file).toBeUndefined();

@@ -58,7 +58,9 @@ export function renderAudit(data: AuditData, style: ChalkInstance, options: Tabl
   lines.push(renderTable(['STEP', 'STATUS', 'FINDINGS', 'DETAIL'], stepRows, style, options).trimEnd(), '');
 
   const counts = SEVERITIES.filter((sev) => data.verdict.counts[sev] > 0).map((sev) => `${data.verdict.counts[sev]} ${sev}`);
-  lines.push(`${data.findings.length === 0 ? style.green('no findings') : `${plural(data.findings.length, 'finding')}: ${counts.join(', ')}`} (fail on ${data.fail_on})`);
+  // An incomplete audit has not looked everywhere: "no findings" alone would read as clean.
+  const none = data.complete ? style.green('no findings') : 'no findings in the steps that ran';
+  lines.push(`${data.findings.length === 0 ? none : `${plural(data.findings.length, 'finding')}: ${counts.join(', ')}`} (fail on ${data.fail_on})`);
   if (data.suppressed_by_baseline > 0) lines.push(`${data.suppressed_by_baseline} in the baseline, not shown`);
   const notes = [...new Set(data.steps.flatMap((s) => (s.step === 'sbom' && s.status === 'completed' ? (s.summary as SbomResult['summary']).notes : [])))];
   for (const note of notes.slice(0, MAX_NOTES)) lines.push(`note: ${note}`);
