@@ -69,6 +69,12 @@ export function outcome(run: ProbeRun, id: string, title: string, status: ProbeO
   run.outcomes.push({ id, title, status, ...(note ? { note } : {}) });
 }
 
+/** The temporary user key, or undefined after recording the probe as skipped for want of one. */
+export function userTokenFor(run: ProbeRun, id: string, title: string, why = 'pass the admin token so a temporary user key can be created'): string | undefined {
+  if (run.userToken === undefined) outcome(run, id, title, 'skipped', `needs a user key: ${why}`);
+  return run.userToken;
+}
+
 /** Passed when the probe added no finding since `before`, else failed. */
 export function settle(run: ProbeRun, id: string, title: string, before: number, note?: string): void {
   outcome(run, id, title, run.findings.length > before ? 'failed' : 'passed', note);

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DEFAULT_ADMIN_CREDENTIALS } from '../../../core/default-credentials.js';
 import { headerOf, type Exchange, type RawRequest } from '../requester.js';
-import { addFinding, bearer, isSuccess, json, outcome, settle, type ProbeRun } from '../run.js';
+import { addFinding, bearer, isSuccess, json, outcome, settle, type ProbeRun, userTokenFor } from '../run.js';
 
 /** The protected endpoints, each with a body it would accept from a good key. */
 export const PROTECTED: ReadonlyArray<{ method: string; path: string; body?: string }> = [
@@ -122,13 +122,11 @@ export async function probeAuthentication(run: ProbeRun): Promise<{ adminOpen: b
 export async function probeUserKeyOnAdmin(run: ProbeRun): Promise<void> {
   const id = 'admin-requires-admin-role';
   const title = 'a user key on an admin route gets 403';
-  if (run.userToken === undefined) {
-    outcome(run, id, title, 'skipped', 'needs a user key: pass the admin token so a temporary user key can be created');
-    return;
-  }
+  const token = userTokenFor(run, id, title);
+  if (token === undefined) return;
   run.progress(title);
   const before = run.findings.length;
-  const e = await run.req.send({ method: 'GET', path: ADMIN_KEYS, headers: bearer(run.userToken) });
+  const e = await run.req.send({ method: 'GET', path: ADMIN_KEYS, headers: bearer(token) });
   if (isSuccess(e)) {
     addFinding(run, {
       rule: 'api-user-key-on-admin-route',

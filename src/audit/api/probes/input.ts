@@ -1,5 +1,5 @@
 import type { Exchange, RawRequest } from '../requester.js';
-import { addFinding, bearer, isSuccess, json, outcome, settle, type ProbeRun } from '../run.js';
+import { addFinding, bearer, isSuccess, json, settle, type ProbeRun, userTokenFor } from '../run.js';
 
 const CHECK = '/v1/check';
 const base = { model: 'govctl-audit', operation: 'input-probe' };
@@ -15,17 +15,15 @@ const FORBIDDEN: ReadonlyArray<{ what: string; body: unknown }> = [
 export async function probeForbiddenContent(run: ProbeRun): Promise<void> {
   const id = 'forbidden-content-rejected';
   const title = 'forbidden content fields are rejected';
-  if (run.userToken === undefined) {
-    outcome(run, id, title, 'skipped', 'needs a user key: pass the admin token so a temporary user key can be created');
-    return;
-  }
+  const token = userTokenFor(run, id, title);
+  if (token === undefined) return;
   run.progress(title);
   const before = run.findings.length;
   const accepted: Array<{ what: string; e: Exchange }> = [];
   const other: string[] = [];
   for (const f of FORBIDDEN) {
     const body = JSON.stringify(f.body);
-    const e = await run.req.send({ method: 'POST', path: CHECK, headers: { ...bearer(run.userToken), ...json }, body, bodyNote: `JSON ${body}` });
+    const e = await run.req.send({ method: 'POST', path: CHECK, headers: { ...bearer(token), ...json }, body, bodyNote: `JSON ${body}` });
     if (isSuccess(e)) accepted.push({ what: f.what, e });
     else if (e.status !== 400) other.push(`${f.what}: ${e.status ?? e.error}`);
   }
@@ -76,16 +74,14 @@ function malformed(token: string): Array<{ what: string; req: RawRequest; expect
 export async function probeMalformedInput(run: ProbeRun): Promise<void> {
   const id = 'malformed-input-4xx';
   const title = 'malformed input gets 4xx, not 5xx';
-  if (run.userToken === undefined) {
-    outcome(run, id, title, 'skipped', 'needs a user key (without one the server refuses before reading the body)');
-    return;
-  }
+  const token = userTokenFor(run, id, title, 'without one the server refuses before reading the body');
+  if (token === undefined) return;
   run.progress(title);
   const before = run.findings.length;
   const crashed: Array<{ what: string; e: Exchange }> = [];
   const accepted: Array<{ what: string; e: Exchange }> = [];
   const notes: string[] = [];
-  for (const m of malformed(run.userToken)) {
+  for (const m of malformed(token)) {
     const e = await run.req.send(m.req);
     if (e.status === undefined) notes.push(`${m.what}: no answer (${e.error})`);
     else if (e.status >= 500) crashed.push({ what: m.what, e });

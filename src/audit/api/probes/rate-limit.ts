@@ -1,5 +1,5 @@
 import { BudgetExhaustedError, headerOf, type Exchange } from '../requester.js';
-import { addFinding, bearer, json, outcome, settle, type ProbeRun } from '../run.js';
+import { addFinding, bearer, json, outcome, settle, type ProbeRun, userTokenFor } from '../run.js';
 
 const CHECK = '/v1/check';
 /** The contract's default limit, used when the server does not announce one. */
@@ -18,14 +18,12 @@ const RATE_HEADERS = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit
 export async function probeRateLimit(run: ProbeRun): Promise<void> {
   const id = 'rate-limit-engages';
   const title = 'rate limiting engages (429 with Retry-After)';
-  if (run.userToken === undefined) {
-    outcome(run, id, title, 'skipped', 'needs a user key: pass the admin token so a temporary user key can be created');
-    return;
-  }
+  const token = userTokenFor(run, id, title);
+  if (token === undefined) return;
   run.progress(title);
   const before = run.findings.length;
   const body = JSON.stringify({ model: 'govctl-audit', operation: 'rate-limit-probe' });
-  const send = () => run.req.send({ method: 'POST', path: CHECK, headers: { ...bearer(run.userToken!), ...json }, body, bodyNote: `JSON ${body}` });
+  const send = () => run.req.send({ method: 'POST', path: CHECK, headers: { ...bearer(token!), ...json }, body, bodyNote: `JSON ${body}` });
   let first: Exchange;
   try {
     first = await send();
