@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import Fastify, {
@@ -13,11 +13,14 @@ import { isWellFormedApiToken, parseApiToken } from '../core/api-token.js';
 import { govctlVersion } from '../core/version.js';
 import { requireKey } from './auth.js';
 import { BackupManager } from './backups.js';
+import { AJV_OPTIONS, DecisionDesk } from './check.js';
 import { HttpError, ServerErrors } from './errors.js';
+import { createFastCheck, type FastCheck } from './fast-check.js';
 import { HealthProbe } from './health-probe.js';
 import { logAccess, prettyStream, type LogFormat } from './logging.js';
 import { ServerMetrics } from './metrics.js';
 import { RateLimiter, type RateLimitClock } from './rate-limit.js';
+import { rateLimitHeaders, SECURITY_HEADERS } from './response-headers.js';
 import { adminBackupRoutes } from './routes/admin-backups.js';
 import { adminKeyRoutes } from './routes/admin-keys.js';
 import { adminLogRoutes } from './routes/admin-logs.js';
@@ -55,6 +58,11 @@ export interface ServerOptions {
   healthProbeMaxAgeMs?: number;
   /** Connection limits against slow or idle clients; see DEFAULT_LIMITS. */
   limits?: Partial<ConnectionLimits>;
+  /**
+   * Serve POST /v1/check on the fast path ahead of fastify (fast-check.ts); default true. False
+   * routes it through fastify like every other route: tests hold the two to the same answers.
+   */
+  fastPath?: boolean;
 }
 
 export interface ConnectionLimits {
@@ -93,15 +101,6 @@ export interface GovernanceServer {
 }
 
 export class BootstrapTokenError extends Error {}
-
-/** Sent with every response, errors included. */
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Cache-Control': 'no-store',
-  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
-  'Referrer-Policy': 'no-referrer',
-};
 
 /** Builds a reference governance server over the state in `dataDir`; nothing listens yet. */
 export async function buildServer(options: ServerOptions): Promise<GovernanceServer> {
@@ -162,7 +161,7 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
       requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
     },
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    ajv: { customOptions: AJV_OPTIONS },
     // Errors raised before routing and by the HTTP parser answer in the same {detail, code}
     // shape as every other error.
     frameworkErrors: answerFrameworkError,
@@ -193,12 +192,7 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
   app.addHook('onSend', (request, reply, payload, done) => {
     if (closing) reply.header('Connection', 'close');
     reply.headers(SECURITY_HEADERS);
-    const verdict = request.rateLimit;
-    if (verdict) {
-      reply.header('X-RateLimit-Limit', String(verdict.limit));
-      reply.header('X-RateLimit-Remaining', String(verdict.remaining));
-      reply.header('X-RateLimit-Reset', String(verdict.resetAt));
-    }
+    if (request.rateLimit) reply.headers(rateLimitHeaders(request.rateLimit));
     done(null, payload);
   });
 
@@ -223,8 +217,9 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
     return { detail: 'Not Found', code: 'not_found' };
   });
 
+  const desk = new DecisionDesk(ctx, app.log);
   healthRoutes(app, ctx);
-  decisionRoutes(app, ctx);
+  decisionRoutes(app, ctx, desk);
   await app.register(
     async (admin) => {
       admin.addHook('onRequest', requireKey(state, 'admin'));
@@ -235,6 +230,12 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
     },
     { prefix: '/api/admin' },
   );
+
+  const cors = options.corsOrigins !== undefined && options.corsOrigins.length > 0;
+  if (options.fastPath !== false && !cors) {
+    const fastCheck = createFastCheck({ state, desk, metrics, log: app.log, bodyLimit: BODY_LIMIT, closing: () => closing });
+    serveAheadOfFastify(app, fastCheck);
+  }
 
   let closed = false;
   return {
@@ -257,6 +258,21 @@ export async function buildServer(options: ServerOptions): Promise<GovernanceSer
       state.close();
     },
   };
+}
+
+/**
+ * Puts `fastCheck` in front of fastify's request handler on the server fastify created (its
+ * timeouts and connection limits stay as they are). Addresses bound besides the main one (a host
+ * name with several addresses) keep fastify's handler alone, which answers the same.
+ */
+function serveAheadOfFastify(app: FastifyInstance, fastCheck: FastCheck): void {
+  const handlers = app.server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  if (handlers.length !== 1) throw new Error(`expected fastify's one request handler on its server, found ${handlers.length}`);
+  const routed = handlers[0]!;
+  app.server.removeListener('request', routed);
+  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!fastCheck(req, res)) routed(req, res);
+  });
 }
 
 /** The caller's logger options, its stream turned into human lines when asked for "pretty". */

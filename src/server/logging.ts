@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * How the server logs. JSON lines (one object a line, for collectors) unless asked for `pretty`:
@@ -35,19 +35,52 @@ export async function prettyStream(destination: NodeJS.WritableStream, colorize:
   };
 }
 
+/** What an access line tells: the request's method and path, its route, status and time. */
+export interface AccessEntry {
+  method: string;
+  /** The request target as received; the query is cut off here. */
+  url: string;
+  route: string;
+  status: number;
+  ms: number;
+  keyId?: string | undefined;
+  /** Fastify's request loggers add their own reqId; requests served outside fastify bring theirs. */
+  reqId?: string;
+}
+
 /**
  * One access line per request, at info: method, path without the query (it may carry filters
  * or a caller's mistakes), status and time; the key id, never the key. Never a header or body.
  */
 export function logAccess(request: FastifyRequest, reply: FastifyReply, route: string): void {
-  if (QUIET_LEVELS.has(request.log.level)) return;
-  const query = request.url.indexOf('?');
-  const full = query === -1 ? request.url : request.url.slice(0, query);
+  logAccessEntry(request.log, {
+    method: request.method,
+    url: request.url,
+    route,
+    status: reply.statusCode,
+    ms: reply.elapsedTime,
+    keyId: request.apiKey?.keyId,
+  });
+}
+
+/** The access line from plain fields: also for requests served outside fastify (the decision fast path). */
+export function logAccessEntry(log: FastifyBaseLogger, entry: AccessEntry): void {
+  if (QUIET_LEVELS.has(log.level)) return;
+  const query = entry.url.indexOf('?');
+  const full = query === -1 ? entry.url : entry.url.slice(0, query);
   const path = full.length > MAX_PATH ? `${full.slice(0, MAX_PATH)}…` : full;
-  const ms = Math.round(reply.elapsedTime * 10) / 10;
-  request.log.info(
-    { method: request.method, path, route, status: reply.statusCode, ms, ...(request.apiKey ? { key_id: request.apiKey.keyId } : {}) },
-    `${request.method} ${path} ${reply.statusCode} ${ms} ms`,
+  const ms = Math.round(entry.ms * 10) / 10;
+  log.info(
+    {
+      ...(entry.reqId ? { reqId: entry.reqId } : {}),
+      method: entry.method,
+      path,
+      route: entry.route,
+      status: entry.status,
+      ms,
+      ...(entry.keyId ? { key_id: entry.keyId } : {}),
+    },
+    `${entry.method} ${path} ${entry.status} ${ms} ms`,
   );
 }
 

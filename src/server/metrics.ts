@@ -29,6 +29,21 @@ class BoundedLabel {
 
 const KNOWN_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 
+/** Distinct (model, operation) pairs tallied between scrapes; further ones go to prom-client directly. */
+const MAX_DECISION_TALLIES = 10_000;
+
+interface RequestTally {
+  labels: { method: string; endpoint: string; status: string };
+  n: number;
+}
+
+interface DecisionTally {
+  labels: { model: string; operation: string };
+  allowed: number;
+  /** reason -> blocked decisions */
+  blocked: Map<string, number>;
+}
+
 /**
  * The server's Prometheus metrics, named as the original implementation names them so existing
  * dashboards keep working. One registry per server instance; every label is bounded: endpoints
@@ -39,6 +54,10 @@ const KNOWN_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 
  * per-request values the design forbids. Because a client picks them and /metrics is public,
  * each value is sanitised and bounded in length, and at most 100 distinct values per label are
  * kept (later ones count as "other").
+ *
+ * Requests and decisions are counted in plain maps and added to prom-client's counters when
+ * /metrics is read (each counter's collect): prom-client hashes the labels on every inc, which on
+ * the decision path cost more than the rest of the metrics together.
  */
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -50,6 +69,11 @@ export class ServerMetrics {
   private readonly logsWritten;
   private readonly models = new BoundedLabel(100);
   private readonly operations = new BoundedLabel(100);
+  /** method -> endpoint -> status -> requests since the last scrape */
+  private readonly requestTallies = new Map<string, Map<string, Map<number, RequestTally>>>();
+  /** model -> operation -> decisions since the last scrape (raw names: sanitised once, in labels) */
+  private readonly decisionTallies = new Map<string, Map<string, DecisionTally>>();
+  private decisionTallyCount = 0;
 
   constructor(activeKeys: () => number) {
     const registers = [this.registry];
@@ -59,6 +83,16 @@ export class ServerMetrics {
       help: 'HTTP requests by method, route and status.',
       labelNames: ['method', 'endpoint', 'status'] as const,
       registers,
+      collect: () => {
+        for (const byEndpoint of this.requestTallies.values()) {
+          for (const byStatus of byEndpoint.values()) {
+            for (const tally of byStatus.values()) {
+              if (tally.n > 0) this.requests.inc(tally.labels, tally.n);
+              tally.n = 0;
+            }
+          }
+        }
+      },
     });
     this.latency = new Histogram({
       name: 'request_latency_ms',
@@ -72,12 +106,24 @@ export class ServerMetrics {
       help: 'Operations allowed by the governance check.',
       labelNames: ['model', 'operation'] as const,
       registers,
+      collect: () => {
+        for (const tally of this.decisionTallyList()) {
+          if (tally.allowed > 0) this.allowed.inc(tally.labels, tally.allowed);
+          tally.allowed = 0;
+        }
+      },
     });
     this.blocked = new Counter({
       name: 'governance_blocked_total',
       help: 'Operations blocked by the governance check.',
       labelNames: ['model', 'operation', 'reason'] as const,
       registers,
+      collect: () => {
+        for (const tally of this.decisionTallyList()) {
+          for (const [reason, n] of tally.blocked) this.blocked.inc({ ...tally.labels, reason }, n);
+          tally.blocked.clear();
+        }
+      },
     });
     this.rateLimitHits = new Counter({ name: 'rate_limit_hits_total', help: 'Requests refused by the rate limiter.', registers });
     this.logsWritten = new Counter({ name: 'logs_written_total', help: 'Usage log rows committed.', registers });
@@ -91,15 +137,47 @@ export class ServerMetrics {
     });
   }
 
+  /** `endpoint` is a route pattern (bounded), never a request's path. */
   observeRequest(method: string, endpoint: string, status: number, ms: number): void {
-    this.requests.inc({ method: KNOWN_METHODS.has(method) ? method : 'OTHER', endpoint, status: String(status) });
+    const m = KNOWN_METHODS.has(method) ? method : 'OTHER';
+    let byEndpoint = this.requestTallies.get(m);
+    if (!byEndpoint) this.requestTallies.set(m, (byEndpoint = new Map()));
+    let byStatus = byEndpoint.get(endpoint);
+    if (!byStatus) byEndpoint.set(endpoint, (byStatus = new Map()));
+    let tally = byStatus.get(status);
+    if (!tally) byStatus.set(status, (tally = { labels: { method: m, endpoint, status: String(status) }, n: 0 }));
+    tally.n += 1;
     this.latency.observe({ endpoint }, ms);
   }
 
   observeDecision(model: string, operation: string, allowed: boolean, reason: string): void {
-    const labels = { model: this.models.value(labelValue(model)), operation: this.operations.value(labelValue(operation)) };
-    if (allowed) this.allowed.inc(labels);
-    else this.blocked.inc({ ...labels, reason });
+    const tally = this.decisionTally(model, operation);
+    if (!tally) {
+      const labels = this.decisionLabels(model, operation);
+      if (allowed) this.allowed.inc(labels);
+      else this.blocked.inc({ ...labels, reason });
+    } else if (allowed) tally.allowed += 1;
+    else tally.blocked.set(reason, (tally.blocked.get(reason) ?? 0) + 1);
+  }
+
+  private decisionLabels(model: string, operation: string): DecisionTally['labels'] {
+    return { model: this.models.value(labelValue(model)), operation: this.operations.value(labelValue(operation)) };
+  }
+
+  /** The pair's tally, made on first sight; undefined once MAX_DECISION_TALLIES pairs are tallied. */
+  private decisionTally(model: string, operation: string): DecisionTally | undefined {
+    let byOperation = this.decisionTallies.get(model);
+    let tally = byOperation?.get(operation);
+    if (tally || this.decisionTallyCount >= MAX_DECISION_TALLIES) return tally;
+    if (!byOperation) this.decisionTallies.set(model, (byOperation = new Map()));
+    tally = { labels: this.decisionLabels(model, operation), allowed: 0, blocked: new Map() };
+    byOperation.set(operation, tally);
+    this.decisionTallyCount += 1;
+    return tally;
+  }
+
+  private *decisionTallyList(): Iterable<DecisionTally> {
+    for (const byOperation of this.decisionTallies.values()) yield* byOperation.values();
   }
 
   rateLimited(): void {

@@ -47,6 +47,8 @@ export class GroupCommitWriter {
   private rows: Array<string | number> = [];
   private rowCount = 0;
   private waiters: Waiter[] = [];
+  /** What every decision queued for the next batch waits on: one promise per batch, not per row. */
+  private batchCommitted: Promise<void> | undefined;
   private keyUsage = new Map<string, { requests: number; lastUsed: string }>();
   private violations = new Map<string, number>();
   private probing = false;
@@ -107,13 +109,12 @@ export class GroupCommitWriter {
   append(row: UsageLogRow, violated: readonly string[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('audit writer is closed'));
     for (const policy of violated) this.violations.set(policy, (this.violations.get(policy) ?? 0) + 1);
-    return new Promise<void>((resolve, reject) => {
-      packRow(row, this.rows);
-      this.rowCount++;
-      this.waiters.push({ resolve, reject });
-      if (this.rowCount >= this.maxBatch) this.send();
-      else this.schedule();
-    });
+    packRow(row, this.rows);
+    this.rowCount++;
+    const committed = (this.batchCommitted ??= new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject })));
+    if (this.rowCount >= this.maxBatch) this.send();
+    else this.schedule();
+    return committed;
   }
 
   /** Counts an authenticated request against its key (written with the next commit). */
@@ -439,6 +440,7 @@ export class GroupCommitWriter {
     this.rows = [];
     this.rowCount = 0;
     this.waiters = [];
+    this.batchCommitted = undefined;
     this.keyUsage = new Map();
     this.violations = new Map();
     this.probing = false;
