@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './store/database.js';
+import { DataDirInUseError } from './store/data-dir-lock.js';
 import { KeyStore } from './store/keys.js';
 import { DATABASE_FILE } from './store/state.js';
 
 /** The data dir holds no server state (a typo in --data-dir should not create one). */
 export class NoServerStateError extends Error {}
 
-/** Another process (a running server) has the database open. */
-export class DataDirInUseError extends Error {}
+export { DataDirInUseError };
 
 export interface ResetAdminKeyOptions {
   /** Also deactivate every other active admin key (a lost key may be in someone else's hands). */

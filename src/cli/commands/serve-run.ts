@@ -100,6 +100,9 @@ export async function serveCommand(app: CliApp, flags: ServeFlags): Promise<numb
   } catch (err) {
     if (err instanceof BootstrapTokenError) throw new InvalidInputError(`bootstrap admin key: ${err.message}`);
     if (err instanceof InvalidInputError) throw err;
+    if (err instanceof DataDirInUseError) {
+      throw new OperationFailedError(`cannot start: ${err.message}`, { hint: 'stop that server first, or pass another --data-dir' });
+    }
     throw new OperationFailedError(`cannot open the server state in ${dataDir}: ${(err as Error).message}`);
   }
   const bootstrapSources = [

@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUSY_TIMEOUT_MS, openDatabase, type Db, type SyncMode } from './database.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { GroupCommitWriter, type GroupCommitOptions } from './group-commit.js';
 import { KeyStore } from './keys.js';
 import { PolicyStore } from './policies.js';
@@ -22,20 +23,30 @@ export class ServerState {
   readonly policies: PolicyStore;
   readonly logs: UsageLogStore;
   readonly writer: GroupCommitWriter;
+  private readonly lock: DataDirLock;
 
+  /** Throws DataDirInUseError when another server has the data dir. */
   constructor(readonly dataDir: string, sync: SyncMode, writerOptions: GroupCommitOptions = {}) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const path = join(dataDir, DATABASE_FILE);
-    restrictDatabaseFiles(path);
-    this.db = openDatabase(path, sync);
-    this.keys = new KeyStore(this.db);
-    this.policies = new PolicyStore(this.db);
-    this.logs = new UsageLogStore(this.db);
-    // The audit writer thread has its own connection; commits and checkpoints run there.
-    this.writer = new GroupCommitWriter(path, sync, {
-      busyTimeoutMs: BUSY_TIMEOUT_MS,
-      ...writerOptions,
-    });
+    this.lock = lockDataDir(dataDir);
+    let db: Db | undefined;
+    try {
+      const path = join(dataDir, DATABASE_FILE);
+      restrictDatabaseFiles(path);
+      this.db = db = openDatabase(path, sync);
+      this.keys = new KeyStore(this.db);
+      this.policies = new PolicyStore(this.db);
+      this.logs = new UsageLogStore(this.db);
+      // The audit writer thread has its own connection; commits and checkpoints run there.
+      this.writer = new GroupCommitWriter(path, sync, {
+        busyTimeoutMs: BUSY_TIMEOUT_MS,
+        ...writerOptions,
+      });
+    } catch (err) {
+      if (db?.open) db.close();
+      this.lock.release();
+      throw err;
+    }
   }
 
   /**
@@ -64,7 +75,11 @@ export class ServerState {
     try {
       this.writer.close();
     } finally {
-      this.db.close();
+      try {
+        this.db.close();
+      } finally {
+        this.lock.release();
+      }
     }
   }
 }
