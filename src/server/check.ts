@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthenticatedKey } from './auth.js';
 import { type HttpError, ServerErrors } from './errors.js';
+import { isoNow } from './iso-now.js';
 import type { RateLimitVerdict } from './rate-limit.js';
 import type { RouteContext } from './routes/context.js';
-import { isoNow } from './iso-now.js';
 import { decide, readFlags, type DecisionFlags } from './scoring.js';
 
 /** POST /v1/check's body once validated against CHECK_BODY_SCHEMA. */

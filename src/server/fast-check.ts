@@ -50,6 +50,7 @@ export function createFastCheck(options: FastCheckOptions): FastCheck {
   const { state, desk, metrics, log, bodyLimit, closing } = options;
   // Request ids of their own ("check-1", ...), beside fastify's "req-1", ...: never the same.
   let served = 0;
+  // Fastify's ajv defaults (useDefaults among them) under the server's own options, as its route has.
   const validate = new Ajv({ ...AJV_OPTIONS, useDefaults: true }).compile<CheckBody>(CHECK_BODY_SCHEMA);
 
   const answer = (req: IncomingMessage, res: ServerResponse, started: number, reply: Reply): void => {
@@ -67,7 +68,8 @@ export function createFastCheck(options: FastCheckOptions): FastCheck {
     logAccessEntry(log, { reqId, method: 'POST', url: req.url!, route: ROUTE, status: reply.status, ms, keyId: reply.key?.keyId });
   };
 
-  const serve = async (req: IncomingMessage, res: ServerResponse, length: number, started: number): Promise<void> => {
+  /** The reply to one request; never throws (a bug becomes a logged 500). */
+  const decideReply = async (req: IncomingMessage, length: number, started: number): Promise<Reply> => {
     let key: AuthenticatedKey | undefined;
     let verdict: RateLimitVerdict | undefined;
     let close = false;
@@ -88,13 +90,17 @@ export function createFastCheck(options: FastCheckOptions): FastCheck {
       if (fields.length > 0) throw ServerErrors.forbiddenFields(fields);
       if (!validate(body)) throw ServerErrors.validation(toFieldErrors(validate.errors ?? [], 'body'));
       const decision = await desk.check(key, body, performance.now() - started);
-      answer(req, res, started, { status: 200, body: JSON.stringify(decision), key, verdict });
+      return { status: 200, body: JSON.stringify(decision), key, verdict };
     } catch (err) {
       if (!(err instanceof HttpError)) log.error({ err }, 'request failed');
       const httpError = err instanceof HttpError ? err : ServerErrors.internal();
       const body = JSON.stringify({ detail: httpError.detail, code: httpError.code });
-      answer(req, res, started, { status: httpError.statusCode, body, key, verdict, extraHeaders: httpError.headers, close });
+      return { status: httpError.statusCode, body, key, verdict, extraHeaders: httpError.headers, close };
     }
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse, length: number, started: number): Promise<void> => {
+    answer(req, res, started, await decideReply(req, length, started));
   };
 
   return function fastCheck(req, res) {
@@ -108,7 +114,11 @@ export function createFastCheck(options: FastCheckOptions): FastCheck {
     if (headers['transfer-encoding'] !== undefined) return false;
     const length = Number(headers['content-length']);
     if (!(length >= 1 && length <= bodyLimit)) return false;
-    void serve(req, res, length, performance.now());
+    serve(req, res, length, performance.now()).catch((err: unknown) => {
+      // Only a failure to write the answer gets here: the request thread must not die of it.
+      log.error({ err }, 'answering a decision failed');
+      res.destroy();
+    });
     return true;
   };
 }
